@@ -1,0 +1,119 @@
+/**
+ * Servers for the load generator's tests, correct or misbehaving on purpose, written with raw
+ * `node:net` so they share no code with aionet. Each listens on 127.0.0.1 port 0 and answers
+ * like the chapter's server (every read gets the 16 bytes `Message received`) until its fault
+ * kicks in.
+ */
+import net from 'node:net';
+
+/** The chapter's reply. */
+export const REPLY = Buffer.from('Message received');
+
+/** How a test server behaves. */
+export type Behavior =
+  /** Answers every read with {@link REPLY}. */
+  | { readonly kind: 'correct' }
+  /** Answers every read with these bytes instead. */
+  | { readonly kind: 'wrong'; readonly reply: Buffer }
+  /** Answers every read after `delayMs`. */
+  | { readonly kind: 'slow'; readonly delayMs: number }
+  /** Answers `after` reads correctly, then resets the connection (RST). */
+  | { readonly kind: 'reset'; readonly after: number }
+  /** Answers `after` reads correctly, then closes the connection (FIN). */
+  | { readonly kind: 'close'; readonly after: number }
+  /** Accepts and never answers. */
+  | { readonly kind: 'silent' }
+  /** Answers correctly, but stalls every connection once for `stallMs` at `stallAtMs` after start. */
+  | { readonly kind: 'stall'; readonly stallAtMs: number; readonly stallMs: number };
+
+/** A running test server. */
+export interface TestServer {
+  readonly port: number;
+  /** Connections accepted so far. */
+  readonly accepted: () => number;
+  /** Closes the listener and destroys every connection. */
+  close(): Promise<void>;
+}
+
+/** Starts a server with `behavior` on 127.0.0.1, port 0. */
+export async function startServer(behavior: Behavior): Promise<TestServer> {
+  const sockets = new Set<net.Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const startedAt = performance.now();
+  let accepted = 0;
+  const later = (ms: number, action: () => void): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      action();
+    }, ms);
+    timers.add(timer);
+  };
+  const server = net.createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let reads = 0;
+    socket.on('data', () => {
+      reads++;
+      switch (behavior.kind) {
+        case 'correct':
+          socket.write(REPLY);
+          break;
+        case 'wrong':
+          socket.write(behavior.reply);
+          break;
+        case 'slow':
+          later(behavior.delayMs, () => {
+            if (!socket.destroyed) socket.write(REPLY);
+          });
+          break;
+        case 'reset':
+          if (reads > behavior.after) socket.resetAndDestroy();
+          else socket.write(REPLY);
+          break;
+        case 'close':
+          if (reads > behavior.after) socket.end();
+          else socket.write(REPLY);
+          break;
+        case 'silent':
+          break;
+        case 'stall': {
+          const sinceStart = performance.now() - startedAt;
+          const stallEnd = behavior.stallAtMs + behavior.stallMs;
+          if (sinceStart >= behavior.stallAtMs && sinceStart < stallEnd) {
+            later(stallEnd - sinceStart, () => {
+              if (!socket.destroyed) socket.write(REPLY);
+            });
+          } else {
+            socket.write(REPLY);
+          }
+          break;
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return {
+    port: address.port,
+    accepted: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback port nobody listens on: bound on port 0, then released. */
+export async function refusedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address.port;
+}
