@@ -17,9 +17,10 @@
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Dropped slots at the front of the array before it is compacted. Compacting costs a move of
- * the live slots, so doing it every 32 drops keeps it amortised O(1) per chunk while the array
- * stays small; when the queue empties the array is simply cleared.
+ * Dropped slots at the front of the array before it may be compacted; it is compacted only
+ * once they are also half of it. Each compaction moves the live slots, so moving at most as
+ * many as were dropped keeps it amortised O(1) per chunk (compacting every 32 drops of a
+ * 65,536-chunk line was O(n²)); when the queue empties the array is simply cleared.
  */
 const COMPACT_AFTER_DROPS = 32;
 
@@ -34,6 +35,14 @@ export class ChunkQueue {
   /** Bytes of `#chunks[#head]` already consumed. */
   #offset = 0;
   #length = 0;
+  /**
+   * Where the last fruitless search can resume: a chunk index and the position of its first
+   * unread byte, or -1 when a take or skip made it stale. Without it every search walks the
+   * chunk list from the front: a 64 KiB line trickled in 1-byte reads cost 8 s of CPU
+   * (O(reads²)); with it, O(reads).
+   */
+  #cursorIndex = -1;
+  #cursorBase = 0;
 
   /** Unread bytes in the queue. */
   get length(): number {
@@ -71,8 +80,13 @@ export class ChunkQueue {
   indexOf(needle: Uint8Array, from: number): number {
     const first = needle[0]!;
     const chunks = this.#chunks;
+    let i = this.#head;
     let base = 0;
-    for (let i = this.#head; i < chunks.length; i++) {
+    if (this.#cursorIndex !== -1 && from >= this.#cursorBase) {
+      i = this.#cursorIndex;
+      base = this.#cursorBase;
+    }
+    for (; i < chunks.length; i++) {
       const chunk = chunks[i]!;
       const start = i === this.#head ? this.#offset : 0;
       const end = base + chunk.length - start;
@@ -85,6 +99,7 @@ export class ChunkQueue {
       }
       base = end;
     }
+    this.#placeCursor(this.#length - needle.length + 1);
     return -1;
   }
 
@@ -95,6 +110,7 @@ export class ChunkQueue {
    * `count + discardAfter` must not exceed {@link length}.
    */
   take(count: number, discardAfter = 0): Buffer {
+    this.#cursorIndex = -1;
     const chunk = this.#chunks[this.#head];
     if (chunk === undefined) return Buffer.alloc(0);
     const start = this.#offset;
@@ -145,6 +161,7 @@ export class ChunkQueue {
 
   /** Removes the first `count` bytes without looking at them. */
   skip(count: number): void {
+    this.#cursorIndex = -1;
     let left = count;
     this.#length -= count;
     while (left > 0) {
@@ -161,10 +178,33 @@ export class ChunkQueue {
 
   /** Drops everything. */
   clear(): void {
+    this.#cursorIndex = -1;
     this.#chunks.length = 0;
     this.#head = 0;
     this.#offset = 0;
     this.#length = 0;
+  }
+
+  /**
+   * Points the search cursor at the chunk holding `position`, where the next search will
+   * start: found walking back from the last chunk, at most `needle.length - 1` steps.
+   */
+  #placeCursor(position: number): void {
+    const chunks = this.#chunks;
+    let index = chunks.length - 1;
+    if (index < this.#head) return;
+    let base = this.#length - this.#liveSize(index);
+    while (base > position && index > this.#head) {
+      index--;
+      base -= this.#liveSize(index);
+    }
+    this.#cursorIndex = index;
+    this.#cursorBase = base;
+  }
+
+  /** Unread bytes of chunk `index`. */
+  #liveSize(index: number): number {
+    return this.#chunks[index]!.length - (index === this.#head ? this.#offset : 0);
   }
 
   /** Whether `needle[1..]` follows the byte at `at` of chunk `index`, possibly in later chunks. */
@@ -211,7 +251,7 @@ export class ChunkQueue {
     if (this.#head === chunks.length) {
       chunks.length = 0;
       this.#head = 0;
-    } else if (this.#head >= COMPACT_AFTER_DROPS) {
+    } else if (this.#head >= COMPACT_AFTER_DROPS && this.#head * 2 >= chunks.length) {
       chunks.copyWithin(0, this.#head);
       chunks.length -= this.#head;
       this.#head = 0;
