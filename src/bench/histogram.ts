@@ -11,6 +11,7 @@ import {
   encodeIntoCompressedBase64,
   type Histogram,
 } from 'hdr-histogram-js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Largest latency the histogram tracks, in nanoseconds: one hour, far above any run's length. */
 export const HISTOGRAM_MAX_NS = 3_600_000_000_000;
@@ -39,9 +40,15 @@ export interface LatencySummary {
 
 /** A latency histogram in nanoseconds. */
 export class LatencyHistogram {
-  #histogram: Histogram;
+  readonly #histogram: Histogram;
+  /**
+   * The exact largest value: the HDR encoding keeps only its bucket, and a report's `max`
+   * must not move by 0.1 % when it crosses a process boundary.
+   */
+  #maxNs = 0;
 
-  constructor(histogram?: Histogram) {
+  constructor(histogram?: Histogram, maxNs = 0) {
+    this.#maxNs = maxNs;
     this.#histogram =
       histogram ??
       build({
@@ -53,10 +60,24 @@ export class LatencyHistogram {
       });
   }
 
-  /** Rebuilds a histogram sent by {@link encode}. */
+  /**
+   * Rebuilds a histogram sent by {@link encode}.
+   *
+   * @throws InvalidArgumentError when `encoded` is not such a text.
+   */
   static decode(encoded: string): LatencyHistogram {
-    const histogram = decodeFromCompressedBase64(encoded, BUCKET_BITS, false, HISTOGRAM_MAX_NS);
-    return new LatencyHistogram(histogram);
+    const colon = encoded.indexOf(':');
+    const maxNs = Number(encoded.slice(0, colon));
+    if (colon === -1 || !Number.isSafeInteger(maxNs)) {
+      throw new InvalidArgumentError('not an encoded latency histogram');
+    }
+    const histogram = decodeFromCompressedBase64(
+      encoded.slice(colon + 1),
+      BUCKET_BITS,
+      false,
+      HISTOGRAM_MAX_NS,
+    );
+    return new LatencyHistogram(histogram, maxNs);
   }
 
   /** How many values were recorded. */
@@ -69,8 +90,9 @@ export class LatencyHistogram {
    * not throw inside the hot path.
    */
   record(nanoseconds: number): void {
-    const value = nanoseconds > 0 ? Math.min(nanoseconds, HISTOGRAM_MAX_NS) : 0;
-    this.#histogram.recordValue(Math.round(value));
+    const value = Math.round(nanoseconds > 0 ? Math.min(nanoseconds, HISTOGRAM_MAX_NS) : 0);
+    if (value > this.#maxNs) this.#maxNs = value;
+    this.#histogram.recordValue(value);
   }
 
   /** Records a latency given in milliseconds (as `performance.now()` differences are). */
@@ -81,14 +103,15 @@ export class LatencyHistogram {
   /** Adds every count of `other` to this histogram. */
   add(other: LatencyHistogram): void {
     this.#histogram.add(other.#histogram);
+    if (other.#maxNs > this.#maxNs) this.#maxNs = other.#maxNs;
   }
 
   /**
-   * A compact text form holding every count exactly (HdrHistogram's compressed V2 encoding):
-   * what a worker process sends to its parent.
+   * A compact text form holding every count exactly, what a worker process sends to its
+   * parent: `<exact max in ns>:<HdrHistogram's compressed V2 encoding, base64>`.
    */
   encode(): string {
-    return encodeIntoCompressedBase64(this.#histogram);
+    return `${this.#maxNs}:${encodeIntoCompressedBase64(this.#histogram)}`;
   }
 
   /** The value at a percentile (0–100), in nanoseconds; 0 when empty. */
@@ -97,9 +120,9 @@ export class LatencyHistogram {
     return this.#histogram.getValueAtPercentile(percentile);
   }
 
-  /** The largest value recorded, in nanoseconds; 0 when empty. */
+  /** The largest value recorded, exactly, in nanoseconds; 0 when empty. */
   maxNs(): number {
-    return this.count === 0 ? 0 : this.#histogram.maxValue;
+    return this.#maxNs;
   }
 
   /** The report's percentiles, in microseconds rounded to 0.1 µs; zeros when empty. */

@@ -94,13 +94,21 @@ export abstract class ModeRun implements PoolHooks {
   protected sleepUntil(time: number): Promise<void> {
     if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
       const wake = (): void => {
         clearTimeout(timer);
         this.#wakers.delete(wake);
         resolve();
       };
-      const timer = setTimeout(wake, Math.max(0, time - performance.now()));
+      // Timers run on the event loop's cached millisecond clock and may fire a fraction of a
+      // millisecond early: sleep again until the precise clock has reached `time`.
+      const check = (): void => {
+        const left = time - performance.now();
+        if (left <= 0) wake();
+        else timer = setTimeout(check, Math.ceil(left));
+      };
       this.#wakers.add(wake);
+      check();
     });
   }
 

@@ -23,7 +23,10 @@ export type Behavior =
   | { readonly kind: 'close'; readonly after: number }
   /** Accepts and never answers. */
   | { readonly kind: 'silent' }
-  /** Answers correctly, but stalls every connection once for `stallMs` at `stallAtMs` after start. */
+  /**
+   * Answers correctly, except that replies to reads between `stallAtMs` and
+   * `stallAtMs + stallMs` after the first connection wait until the stall ends.
+   */
   | { readonly kind: 'stall'; readonly stallAtMs: number; readonly stallMs: number };
 
 /** A running test server. */
@@ -31,6 +34,8 @@ export interface TestServer {
   readonly port: number;
   /** Connections accepted so far. */
   readonly accepted: () => number;
+  /** The distinct client addresses seen so far. */
+  readonly remoteAddresses: () => ReadonlySet<string>;
   /** Closes the listener and destroys every connection. */
   close(): Promise<void>;
 }
@@ -39,7 +44,8 @@ export interface TestServer {
 export async function startServer(behavior: Behavior): Promise<TestServer> {
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const startedAt = performance.now();
+  const remoteAddresses = new Set<string>();
+  let firstAt = Number.NaN;
   let accepted = 0;
   const later = (ms: number, action: () => void): void => {
     const timer = setTimeout(() => {
@@ -50,6 +56,8 @@ export async function startServer(behavior: Behavior): Promise<TestServer> {
   };
   const server = net.createServer((socket) => {
     accepted++;
+    if (accepted === 1) firstAt = performance.now();
+    if (socket.remoteAddress !== undefined) remoteAddresses.add(socket.remoteAddress);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
@@ -79,7 +87,7 @@ export async function startServer(behavior: Behavior): Promise<TestServer> {
         case 'silent':
           break;
         case 'stall': {
-          const sinceStart = performance.now() - startedAt;
+          const sinceStart = performance.now() - firstAt;
           const stallEnd = behavior.stallAtMs + behavior.stallMs;
           if (sinceStart >= behavior.stallAtMs && sinceStart < stallEnd) {
             later(stallEnd - sinceStart, () => {
@@ -99,6 +107,7 @@ export async function startServer(behavior: Behavior): Promise<TestServer> {
   return {
     port: address.port,
     accepted: () => accepted,
+    remoteAddresses: () => remoteAddresses,
     close: () =>
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);
