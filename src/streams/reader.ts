@@ -274,6 +274,9 @@ export class StreamReader {
 
   /** Waits for the next feed. Rejects with the fault if one comes instead. */
   async #waitForData(): Promise<void> {
+    // A fault that came after the feed that woke the last wait found no waiter to reject:
+    // a backend may deliver data and the fault in one turn, before this read resumes.
+    if (this.#exception !== undefined) throw this.#exception;
     // Waiting while this reader paused the transport would wait forever: readExactly(n) with
     // n over twice the limit needs more than flow control lets in, so let the bytes come.
     if (this.#paused) {

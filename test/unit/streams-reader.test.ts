@@ -485,6 +485,25 @@ describe('StreamReader: misuse and faults', () => {
     assert.equal(reader.exception(), reset, 'the first fault wins');
   });
 
+  it('rejects a waiting read when bytes and then the fault arrive in the same turn', async () => {
+    // Found on the memory transport, which delivers data and a reset in one go: the bytes woke
+    // the read, which then went back to waiting for a feed that would never come.
+    const reader = new StreamReader();
+    const pending = reader.readLine();
+    reader.feedData(Buffer.from('half a line'));
+    const reset = new ConnectionResetError('ECONNRESET');
+    reader.setException(reset);
+    await assert.rejects(pending, (error) => error === reset);
+
+    const exact = new StreamReader();
+    const waiting = exact.readExactly(4);
+    exact.feedData(Buffer.from('ab'));
+    exact.feedEof();
+    const incomplete = await waiting.catch((error: unknown) => error);
+    assert.ok(incomplete instanceof IncompleteReadError);
+    assert.equal(incomplete.partial.toString(), 'ab');
+  });
+
   it('atEof() is true only after EOF and every byte read', async () => {
     const reader = new StreamReader();
     assert.equal(reader.atEof(), false);
