@@ -139,7 +139,12 @@ export class StreamReader {
    */
   async read(n = -1): Promise<Buffer> {
     checkCount('read', n, true);
-    return this.#exclusive('read', () => (n < 0 ? this.#readToEof() : this.#readSome(n)));
+    this.#begin('read');
+    try {
+      return n < 0 ? await this.#readToEof() : await this.#readSome(n);
+    } finally {
+      this.#busy = undefined;
+    }
   }
 
   /**
@@ -149,7 +154,12 @@ export class StreamReader {
    */
   async readExactly(n: number): Promise<Buffer> {
     checkCount('readExactly', n, false);
-    return this.#exclusive('readExactly', () => this.#readExactly(n));
+    this.#begin('readExactly');
+    try {
+      return await this.#readExactly(n);
+    } finally {
+      this.#busy = undefined;
+    }
   }
 
   /**
@@ -164,7 +174,12 @@ export class StreamReader {
     if (!(sep instanceof Uint8Array) || sep.length === 0) {
       throw new InvalidArgumentError('readUntil() needs a non-empty separator');
     }
-    return this.#exclusive('readUntil', () => this.#readUntil(sep, false));
+    this.#begin('readUntil');
+    try {
+      return await this.#readUntil(sep, false);
+    } finally {
+      this.#busy = undefined;
+    }
   }
 
   /**
@@ -173,7 +188,12 @@ export class StreamReader {
    * @throws LimitOverrunError when no `\n` comes within `limit` bytes (nothing is consumed).
    */
   async readLine(): Promise<Buffer> {
-    return this.#exclusive('readLine', () => this.#readUntil(NEWLINE, true));
+    this.#begin('readLine');
+    try {
+      return await this.#readUntil(NEWLINE, true);
+    } finally {
+      this.#busy = undefined;
+    }
   }
 
   /**
@@ -257,7 +277,11 @@ export class StreamReader {
 
   // ---- machinery ----
 
-  async #exclusive<T>(name: string, operation: () => Promise<T>): Promise<T> {
+  /**
+   * Marks the start of read `name`; each read clears the mark in a `finally` once it settles.
+   * @throws InvalidArgumentError while another read is pending; the fault once there is one.
+   */
+  #begin(name: string): void {
     if (this.#busy !== undefined) {
       throw new InvalidArgumentError(
         `${name}() called while ${this.#busy}() is pending: a StreamReader serves one read at a time`,
@@ -265,11 +289,6 @@ export class StreamReader {
     }
     if (this.#exception !== undefined) throw this.#exception;
     this.#busy = name;
-    try {
-      return await operation();
-    } finally {
-      this.#busy = undefined;
-    }
   }
 
   /** Waits for the next feed. Rejects with the fault if one comes instead. */
