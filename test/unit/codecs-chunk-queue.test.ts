@@ -176,20 +176,27 @@ describe('ChunkQueue: cost and memory', () => {
     assert.ok(elapsed < 1500, `took ${elapsed.toFixed(0)} ms`);
   });
 
-  it('drops consumed chunks: only the frames handed out keep them alive', async () => {
+  it('drops consumed chunks: only the frames handed out keep their memory alive', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const queue = new ChunkQueue();
-    let consumed: Buffer | undefined = Buffer.alloc(1024 * 1024);
-    const ref = new WeakRef(consumed);
-    queue.push(consumed);
-    queue.push(Buffer.from('tail'));
-    consumed = undefined;
-    queue.skip(1024 * 1024 + 1);
+    const refs: WeakRef<Buffer>[] = [];
+    const pushTracked = (chunk: Buffer) => {
+      refs.push(new WeakRef(chunk));
+      queue.push(chunk);
+    };
+    pushTracked(Buffer.alloc(1024 * 1024));
+    pushTracked(Buffer.from('line\n'));
+    pushTracked(Buffer.from('tail'));
+    queue.skip(1024 * 1024);
+    // Consumed exactly to its end by a take plus its delimiter: dropped too.
+    const line = queue.take(4, 1);
     await new Promise((resolve) => setImmediate(resolve));
     gc();
-    assert.equal(ref.deref(), undefined, 'the skipped chunk was collected');
-    assert.equal(queue.take(3).toString(), 'ail');
+    assert.equal(refs[0]?.deref(), undefined, 'the skipped chunk was collected');
+    assert.equal(refs[1]?.deref(), undefined, 'the chunk taken to its end was collected');
+    assert.equal(line.toString(), 'line', 'the frame, a view, is still valid');
+    assert.equal(queue.take(3).toString(), 'tai');
   });
 });
 
