@@ -157,6 +157,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedCommand {
   const reply = replySpec(parseExpectation(values), framing);
   const sources = parseSources(values.sources, target, connections);
   const assertions = (values.assert ?? []).map((text) => parseAssertion(text, mode));
+  const warmupS = number('--warmup', values.warmup, DEFAULT_WARMUP_S, MAX_WARMUP_S, true);
 
   return {
     kind: 'run',
@@ -165,7 +166,8 @@ export function parseBenchArgs(argv: readonly string[]): ParsedCommand {
       target,
       connections,
       durationMs: number('--duration', values.duration, DEFAULT_DURATION_S, MAX_DURATION_S) * 1000,
-      warmupMs: mode === 'hold' ? 0 : warmupSeconds(values.warmup) * 1000,
+      // Hold has no warm-up: its connect phase plays that part.
+      warmupMs: mode === 'hold' ? 0 : warmupS * 1000,
       message,
       framing,
       reply,
@@ -299,11 +301,6 @@ function checkOpenFiles(perProcess: number): void {
         `(${FD_HEADROOM} kept for the process itself): raise --processes`,
     );
   }
-}
-
-function warmupSeconds(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_WARMUP_S;
-  return number('--warmup', raw, DEFAULT_WARMUP_S, MAX_WARMUP_S, true);
 }
 
 function oneOf<T extends string>(flag: string, value: string, choices: readonly T[]): T {

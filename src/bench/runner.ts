@@ -2,11 +2,10 @@
  * Runs a whole benchmark from its options: in this process, or spread over worker processes,
  * with the live status line, and returns the merged summary.
  */
-import type { BenchOptions } from './options.js';
-import { splitPlans } from './options.js';
+import { type BenchOptions, splitPlans } from './options.js';
 import { createRun } from './run.js';
 import { StatusLine, type StatusSample, type StatusStream } from './status-line.js';
-import { type BenchSummary, summarize } from './summary.js';
+import { type BenchSummary, type ProcessResult, summarize } from './summary.js';
 import { WorkerRun } from './workers.js';
 
 /** Where a run reports while it runs, and how to cut it short. */
@@ -26,7 +25,7 @@ export async function runBench(options: BenchOptions, io: RunnerIo = {}): Promis
   const plans = splitPlans(options, options.processes);
   let stop: () => void;
   let sample: () => StatusSample;
-  let results: Promise<import('./summary.js').ProcessResult[]>;
+  let results: Promise<ProcessResult[]>;
   const [only] = plans;
   if (plans.length === 1 && only !== undefined) {
     const run = createRun(only);
