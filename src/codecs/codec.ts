@@ -23,8 +23,9 @@
 /**
  * Turns a byte stream into frames of type `F`.
  *
- * Errors are final: once `push`, `next` or `end` has thrown, every later call throws the same
- * error and nothing stays buffered. (A codec's documented recovery mode, such as the line
+ * Errors are final: once `push`, `next` or `end` has thrown, the stream is broken and the
+ * decoder must not be fed again. The built-in decoders enforce it: they drop their buffer and
+ * throw the same error from every later call. (A documented recovery mode, such as the line
  * decoder's `onOversized`, reports instead of throwing and keeps decoding.)
  */
 export interface Decoder<F> {
@@ -59,9 +60,10 @@ export interface Decoder<F> {
 /** Turns a frame of type `F` into the bytes to send. */
 export interface Encoder<F> {
   /**
-   * The frame's bytes, framing included, in one new buffer (one `write()`, no `writev`). Throws
-   * `FrameTooLargeError` or `FrameInvalidError` for a frame the matching decoder would not
-   * give back unchanged.
+   * The bytes to send for `frame`, framing included, as one buffer: one `write()`, no
+   * `writev`. The built-in encoders return a new buffer; a codec that adds no framing may
+   * return the frame itself. Throws `FrameTooLargeError` or `FrameInvalidError` for a frame
+   * the matching decoder would not give back unchanged.
    */
   encode(frame: F): Buffer;
 }
