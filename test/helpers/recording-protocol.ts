@@ -176,12 +176,12 @@ export function grammarViolations(events: readonly ProtocolEvent[]): string[] {
         state = 'eof';
         break;
       case 'pause':
-        if (state === 'start' || state === 'lost') problems.push(`${at}: pause when ${state}`);
+        if (state !== 'open' && state !== 'eof') problems.push(`${at}: pause when ${state}`);
         if (paused) problems.push(`${at}: pauseWriting twice`);
         paused = true;
         break;
       case 'resume':
-        if (state === 'start' || state === 'lost') problems.push(`${at}: resume when ${state}`);
+        if (state !== 'open' && state !== 'eof') problems.push(`${at}: resume when ${state}`);
         if (!paused) problems.push(`${at}: resumeWriting without pauseWriting`);
         paused = false;
         break;

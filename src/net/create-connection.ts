@@ -1,0 +1,142 @@
+/**
+ * `createConnection` on Node's `net`: connects, makes the protocol, and resolves once
+ * `connectionMade` has run. A BufferedProtocol reads straight into its own buffer here, through
+ * Node's public `onread` option (which only client sockets honour).
+ */
+import net from 'node:net';
+import { DEFAULT_READ_SIZE_HINT } from '../constants.js';
+import {
+  ConnectError,
+  ConnectionRefusedError,
+  InvalidArgumentError,
+  ProtocolFactoryError,
+} from '../errors.js';
+import type { ConnectionOptions } from '../options.js';
+import { type AnyProtocol, isBufferedProtocol, type ProtocolFactory } from '../protocol.js';
+import { defaultErrorHook, type ErrorHook } from '../server.js';
+import type { StreamTransport, TransportOwner } from '../stream-transport.js';
+import type { Transport } from '../transport.js';
+import { SocketTransport } from './socket-transport.js';
+
+/** Owner of client transports: reports failures to the caller's hook; nothing to track. */
+class ClientOwner implements TransportOwner {
+  readonly #onError: ErrorHook;
+  constructor(onError: ErrorHook) {
+    this.#onError = onError;
+  }
+  transportLost(_transport: StreamTransport): void {}
+  reportError(error: Error, transport: StreamTransport): void {
+    try {
+      this.#onError(error, { transport });
+    } catch {
+      // Nowhere left to report to.
+    }
+  }
+}
+
+/**
+ * Connect to a server and run `factory`'s protocol on the connection (asyncio's
+ * `loop.create_connection`).
+ * @throws ConnectionRefusedError when nothing listens there.
+ * @throws ConnectError for any other connect failure (timeout, unreachable, not found…).
+ */
+export async function createConnection<P extends AnyProtocol>(
+  factory: ProtocolFactory<P>,
+  options: ConnectionOptions,
+): Promise<[Transport, P]> {
+  if (typeof factory !== 'function') {
+    throw new InvalidArgumentError('createConnection() needs a protocol factory function');
+  }
+  const { path, port } = options;
+  if (
+    path === undefined &&
+    (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535)
+  ) {
+    throw new InvalidArgumentError('createConnection() needs a port from 1 to 65535, or a path');
+  }
+  let protocol: P;
+  try {
+    protocol = factory();
+  } catch (error) {
+    throw new ProtocolFactoryError(error);
+  }
+  const owner = new ClientOwner(options.onError ?? defaultErrorHook);
+  const host = options.host ?? 'localhost';
+  const target = path ?? (net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`);
+
+  let transport: SocketTransport | undefined;
+  const common: net.NetConnectOpts =
+    path !== undefined
+      ? { path, allowHalfOpen: true }
+      : {
+          host,
+          port: port!,
+          allowHalfOpen: true,
+          noDelay: options.noDelay ?? true,
+          keepAlive: options.keepAlive ?? false,
+          keepAliveInitialDelay: options.keepAliveInitialDelay ?? 0,
+          ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+        };
+  const readInPlace = isBufferedProtocol(protocol);
+  const connectOptions: net.NetConnectOpts = readInPlace
+    ? {
+        ...common,
+        onread: SocketTransport.readInPlaceHooks(
+          () => transport,
+          new Uint8Array(DEFAULT_READ_SIZE_HINT),
+        ),
+      }
+    : common;
+
+  const socket = net.connect(connectOptions);
+  await new Promise<void>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      socket.removeListener('connect', onConnect);
+      socket.removeListener('error', onError);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    const onConnect = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: NodeJS.ErrnoException) => {
+      cleanup();
+      socket.destroy();
+      const errno = error.code ?? 'EUNKNOWN';
+      reject(
+        errno === 'ECONNREFUSED'
+          ? new ConnectionRefusedError(target, error)
+          : new ConnectError(target, errno, error),
+      );
+    };
+    const onAbort = () => {
+      cleanup();
+      socket.destroy();
+      reject(new ConnectError(target, 'ABORT_ERR', options.signal?.reason));
+    };
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    if (options.signal !== undefined) {
+      if (options.signal.aborted) onAbort();
+      else options.signal.addEventListener('abort', onAbort, { once: true });
+    }
+    if (options.connectTimeout !== undefined) {
+      timer = setTimeout(
+        () => onError(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })),
+        options.connectTimeout,
+      );
+    }
+  });
+
+  transport = new SocketTransport(socket, protocol, owner, {
+    unix: path !== undefined,
+    ...(options.allowHalfOpen === undefined ? {} : { allowHalfOpen: options.allowHalfOpen }),
+    ...(options.writeBufferLimits === undefined
+      ? {}
+      : { writeBufferLimits: options.writeBufferLimits }),
+  });
+  transport.start(readInPlace);
+  return [transport, protocol];
+}

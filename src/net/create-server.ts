@@ -1,0 +1,130 @@
+/**
+ * `createServer` on Node's `net`: resolves the hosts, listens on every address (one port for
+ * all of them when the port is 0), and returns a `Server`.
+ */
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import { DEFAULT_BACKLOG } from '../constants.js';
+import { InvalidArgumentError, ListenError } from '../errors.js';
+import type { ServerOptions } from '../options.js';
+import type { ProtocolFactory } from '../protocol.js';
+import { ConnectionRegistry, defaultErrorHook, type Listener, Server } from '../server.js';
+import { type Endpoint, listen } from './listener.js';
+
+/** The addresses asyncio binds when no host is given: every interface, IPv4 and IPv6. */
+const ALL_INTERFACES = ['0.0.0.0', '::'] as const;
+
+/** System errors that mean "this machine has no such address family": skip, as asyncio does. */
+const NO_SUCH_FAMILY = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL']);
+
+/**
+ * Listen for connections and make one protocol per connection with `factory`
+ * (asyncio's `loop.create_server`). Resolves once every address listens.
+ * @throws ListenError when an address cannot be listened on (in use, permission denied…).
+ * @throws InvalidArgumentError for bad options.
+ */
+export async function createServer(
+  factory: ProtocolFactory,
+  options: ServerOptions = {},
+): Promise<Server> {
+  if (typeof factory !== 'function') {
+    throw new InvalidArgumentError('createServer() needs a protocol factory function');
+  }
+  validateServerOptions(options);
+  const registry = new ConnectionRegistry(options.onError ?? defaultErrorHook);
+  const settings = {
+    factory,
+    registry,
+    backlog: options.backlog ?? DEFAULT_BACKLOG,
+    noDelay: options.noDelay ?? true,
+    keepAlive: options.keepAlive ?? false,
+    keepAliveInitialDelay: options.keepAliveInitialDelay ?? 0,
+    transportOptions: {
+      ...(options.allowHalfOpen === undefined ? {} : { allowHalfOpen: options.allowHalfOpen }),
+      ...(options.writeBufferLimits === undefined
+        ? {}
+        : { writeBufferLimits: options.writeBufferLimits }),
+    },
+  };
+
+  const listeners: Listener[] = [];
+  try {
+    if (options.path !== undefined) {
+      listeners.push(await listen({ path: options.path }, settings));
+    } else {
+      const { addresses, optionalFamilies } = await resolveHosts(options.host);
+      let port = options.port ?? 0;
+      for (const address of addresses) {
+        const endpoint: Endpoint = { host: address, port, ipv6Only: net.isIPv6(address) };
+        try {
+          const listener = await listen(endpoint, settings);
+          listeners.push(listener);
+          // Port 0: every further address takes the port the first one got.
+          if (port === 0 && listener.address.family !== 'unix') port = listener.address.port;
+        } catch (error) {
+          if (
+            optionalFamilies &&
+            net.isIPv6(address) &&
+            error instanceof ListenError &&
+            NO_SUCH_FAMILY.has(error.errno)
+          ) {
+            continue;
+          }
+          throw error;
+        }
+      }
+    }
+  } catch (error) {
+    await Promise.all(listeners.map((listener) => listener.close()));
+    throw error;
+  }
+  return new Server(listeners, registry, options.signal);
+}
+
+async function resolveHosts(
+  host: string | readonly string[] | undefined,
+): Promise<{ addresses: string[]; optionalFamilies: boolean }> {
+  if (host === undefined) return { addresses: [...ALL_INTERFACES], optionalFamilies: true };
+  const hosts = typeof host === 'string' ? [host] : host;
+  const addresses: string[] = [];
+  let resolvedNames = false;
+  for (const name of hosts) {
+    if (net.isIP(name) !== 0) {
+      addresses.push(name);
+      continue;
+    }
+    resolvedNames = true;
+    let found: { address: string }[];
+    try {
+      found = await lookup(name, { all: true, verbatim: true });
+    } catch (error) {
+      throw new ListenError(name, (error as NodeJS.ErrnoException).code ?? 'ENOTFOUND', error);
+    }
+    for (const { address } of found) addresses.push(address);
+  }
+  // IPv4 first, like the startup line users expect; no address twice.
+  const unique = [...new Set(addresses)];
+  unique.sort((a, b) => net.isIP(a) - net.isIP(b));
+  return { addresses: unique, optionalFamilies: resolvedNames };
+}
+
+function validateServerOptions(options: ServerOptions): void {
+  const { port, path, host, backlog } = options;
+  if (path !== undefined) {
+    if (typeof path !== 'string' || path.length === 0) {
+      throw new InvalidArgumentError('path must be a non-empty string');
+    }
+    if (port !== undefined || host !== undefined) {
+      throw new InvalidArgumentError('give either path, or host and port, not both');
+    }
+  }
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw new InvalidArgumentError(`port must be an integer from 0 to 65535, got ${port}`);
+  }
+  if (backlog !== undefined && !(Number.isInteger(backlog) && backlog > 0)) {
+    throw new InvalidArgumentError(`backlog must be a positive integer, got ${backlog}`);
+  }
+  if (Array.isArray(host) && host.length === 0) {
+    throw new InvalidArgumentError('host must name at least one address');
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * One listening endpoint on Node's `net`: a TCP address or a Unix socket path, whose accepted
+ * sockets become `SocketTransport`s registered with the server.
+ */
+import net from 'node:net';
+import { ListenError, ProtocolFactoryError } from '../errors.js';
+import type { ProtocolFactory } from '../protocol.js';
+import type { ConnectionRegistry, Listener } from '../server.js';
+import { formatAddress, type SocketAddress } from '../transport.js';
+import { SocketTransport, type SocketTransportOptions } from './socket-transport.js';
+
+/** Where one endpoint listens. */
+export type Endpoint =
+  | { readonly host: string; readonly port: number; readonly ipv6Only?: boolean }
+  | { readonly path: string };
+
+/** Settings every endpoint of a server shares. */
+export interface ListenSettings {
+  readonly factory: ProtocolFactory;
+  readonly registry: ConnectionRegistry;
+  readonly backlog: number;
+  readonly noDelay: boolean;
+  readonly keepAlive: boolean;
+  readonly keepAliveInitialDelay: number;
+  readonly transportOptions: SocketTransportOptions;
+}
+
+/** Milliseconds between two reports of the same accept failure: a storm must not flood logs. */
+const ACCEPT_ERROR_REPORT_INTERVAL_MS = 1000;
+
+/** Starts listening on one endpoint; rejects with a `ListenError` when the OS refuses. */
+export function listen(endpoint: Endpoint, settings: ListenSettings): Promise<Listener> {
+  const unix = 'path' in endpoint;
+  const transportOptions: SocketTransportOptions = unix
+    ? { ...settings.transportOptions, unix: true, localPath: endpoint.path }
+    : settings.transportOptions;
+  const { factory, registry } = settings;
+
+  const server = net.createServer(
+    {
+      allowHalfOpen: true,
+      noDelay: settings.noDelay,
+      keepAlive: settings.keepAlive,
+      keepAliveInitialDelay: settings.keepAliveInitialDelay,
+    },
+    (socket) => {
+      let protocol: ReturnType<typeof factory>;
+      try {
+        protocol = factory();
+      } catch (error) {
+        registry.reportOperationError(new ProtocolFactoryError(error), 'accept');
+        socket.destroy();
+        return;
+      }
+      const transport = new SocketTransport(socket, protocol, registry, transportOptions);
+      registry.add(transport);
+      transport.start();
+    },
+  );
+
+  const wanted = unix ? endpoint.path : formatAddress(tcpAddress(endpoint.host, endpoint.port));
+  return new Promise<Listener>((resolve, reject) => {
+    const onListenError = (error: NodeJS.ErrnoException) => {
+      reject(new ListenError(wanted, error.code ?? 'EUNKNOWN', error));
+    };
+    server.once('error', onListenError);
+    const onListening = () => {
+      server.removeListener('error', onListenError);
+      let lastReport = 0;
+      // After listening, errors come from accept (EMFILE, ENFILE…): report them, rate-limited,
+      // and keep serving. libuv sheds connections it cannot accept, so there is no busy loop.
+      server.on('error', (error: NodeJS.ErrnoException) => {
+        const now = Date.now();
+        if (now - lastReport < ACCEPT_ERROR_REPORT_INTERVAL_MS) return;
+        lastReport = now;
+        registry.reportOperationError(error, 'accept');
+      });
+      resolve(new NetListener(server, boundAddress(server, endpoint)));
+    };
+    if (unix) {
+      server.listen({ path: endpoint.path, backlog: settings.backlog }, onListening);
+    } else {
+      server.listen(
+        {
+          host: endpoint.host,
+          port: endpoint.port,
+          backlog: settings.backlog,
+          ipv6Only: endpoint.ipv6Only === true,
+        },
+        onListening,
+      );
+    }
+  });
+}
+
+class NetListener implements Listener {
+  readonly address: SocketAddress;
+  readonly #server: net.Server;
+  #closed: Promise<void> | undefined;
+
+  constructor(server: net.Server, address: SocketAddress) {
+    this.#server = server;
+    this.address = address;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= new Promise((resolve) => {
+      // net.Server#close waits for every connection; we only want the listening socket gone,
+      // which happens synchronously inside close(). Connections are the registry's business.
+      this.#server.close();
+      resolve();
+    });
+    return this.#closed;
+  }
+}
+
+function boundAddress(server: net.Server, endpoint: Endpoint): SocketAddress {
+  if ('path' in endpoint) return { family: 'unix', path: endpoint.path };
+  const address = server.address();
+  if (address === null || typeof address === 'string')
+    return tcpAddress(endpoint.host, endpoint.port);
+  return tcpAddress(address.address, address.port);
+}
+
+function tcpAddress(host: string, port: number): SocketAddress {
+  return { family: net.isIPv6(host) ? 'IPv6' : 'IPv4', address: host, port };
+}

@@ -1,0 +1,220 @@
+/**
+ * The `net` backend's transport: a `StreamTransport` over a Node `net.Socket`.
+ *
+ * Listeners are module-level functions that find their transport through one property on the
+ * socket, instead of four closures per connection: an idle connection is what the chapter's
+ * server has most of, and each closure costs it memory.
+ */
+import type { Socket } from 'node:net';
+import { ConnectionResetError, SocketError } from '../errors.js';
+import type { AnyProtocol } from '../protocol.js';
+import {
+  StreamTransport,
+  type StreamTransportOptions,
+  type TransportOwner,
+} from '../stream-transport.js';
+import type { ExtraInfo, SocketAddress } from '../transport.js';
+
+const kTransport = Symbol('aionet.transport');
+const EMPTY = Buffer.alloc(0);
+
+type OwnedSocket = Socket & { [kTransport]?: SocketTransport };
+
+/** Options of one `net` transport. */
+export interface SocketTransportOptions extends StreamTransportOptions {
+  /** The socket is a Unix domain socket (no RST on abort: only TCP has one). */
+  readonly unix?: boolean;
+  /** For a Unix socket accepted by a server: the path it listens on (the local name). */
+  readonly localPath?: string;
+}
+
+export class SocketTransport extends StreamTransport {
+  readonly #socket: OwnedSocket;
+  /** Called when a queued write completes; made on the first write the kernel did not take. */
+  #progress: (() => void) | undefined;
+  /** The fault the socket reported before it closed. */
+  #error: Error | undefined;
+  #unix: boolean;
+  #localPath: string | undefined;
+  #peername: SocketAddress | undefined;
+
+  constructor(
+    socket: Socket,
+    protocol: AnyProtocol,
+    owner: TransportOwner,
+    options?: SocketTransportOptions,
+  ) {
+    super(protocol, owner, options);
+    this.#socket = socket as OwnedSocket;
+    this.#unix = options?.unix === true;
+    this.#localPath = options?.localPath;
+  }
+
+  /**
+   * Wires the socket up and calls `connectionMade`. `readInPlace` means the socket was created
+   * with an `onread` buffer (client sockets with a BufferedProtocol), so no 'data' listener.
+   */
+  start(readInPlace = false): void {
+    const socket = this.#socket;
+    socket[kTransport] = this;
+    if (!readInPlace) socket.on('data', SocketTransport.#onData);
+    socket.on('end', SocketTransport.#onEnd);
+    socket.on('error', SocketTransport.#onError);
+    socket.on('close', SocketTransport.#onClose);
+    this._onConnected();
+  }
+
+  /** `onread` hooks for a client socket that reads straight into a BufferedProtocol's buffer. */
+  static readInPlaceHooks(getTransport: () => SocketTransport | undefined, scratch: Uint8Array) {
+    return {
+      buffer: (): Uint8Array => {
+        const transport = getTransport();
+        return transport?._getReadBuffer(scratch.length) ?? scratch;
+      },
+      callback: (nbytes: number, buffer: Uint8Array): boolean => {
+        const transport = getTransport();
+        if (transport === undefined || buffer === scratch) return true;
+        transport._onBufferFilled(nbytes);
+        return true;
+      },
+    };
+  }
+
+  protected _send(data: Uint8Array): void {
+    const socket = this.#socket;
+    if (socket.writableLength > 0) {
+      // Already queueing: watch this chunk's completion to see the buffer shrink.
+      socket.write(data, this.#progress ?? this.#makeProgress());
+      return;
+    }
+    socket.write(data);
+    if (socket.writableLength > 0) {
+      // The kernel did not take it all. An empty write queued behind it reports when it is done.
+      socket.write(EMPTY, this.#progress ?? this.#makeProgress());
+    }
+  }
+
+  protected _sendMany(list: readonly Uint8Array[]): void {
+    const socket = this.#socket;
+    socket.cork();
+    for (const data of list) if (data.length > 0) socket.write(data);
+    socket.uncork();
+    if (socket.writableLength > 0) socket.write(EMPTY, this.#progress ?? this.#makeProgress());
+  }
+
+  protected _bufferedSize(): number {
+    return this.#socket.writableLength;
+  }
+
+  protected _shutdownWrite(): void {
+    this.#socket.end();
+  }
+
+  protected _closeGracefully(): void {
+    const socket = this.#socket;
+    // Keep reading (and dropping) so bytes the peer sends meanwhile do not turn our close into
+    // a reset: Linux answers with RST when a socket closes with unread data.
+    socket.removeListener('data', SocketTransport.#onData);
+    socket.resume();
+    if (socket.writableFinished) socket.destroy();
+    else {
+      socket.once('finish', destroyAfterFlush);
+      socket.end();
+    }
+  }
+
+  protected _reset(): void {
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    if (!this.#unix && typeof socket.resetAndDestroy === 'function' && !socket.connecting) {
+      socket.resetAndDestroy();
+    } else {
+      socket.destroy();
+    }
+  }
+
+  protected _setReading(reading: boolean): void {
+    if (reading) this.#socket.resume();
+    else this.#socket.pause();
+  }
+
+  protected _extraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] {
+    const socket = this.#socket;
+    switch (name) {
+      case 'socket':
+        return socket as ExtraInfo[K];
+      case 'peername':
+        this.#peername ??= peerAddress(socket, this.#unix);
+        return this.#peername as ExtraInfo[K];
+      case 'sockname':
+        return localAddress(socket, this.#unix, this.#localPath) as ExtraInfo[K];
+      default:
+        return undefined as ExtraInfo[K];
+    }
+  }
+
+  #makeProgress(): () => void {
+    const progress = () => this._onWriteProgress();
+    this.#progress = progress;
+    return progress;
+  }
+
+  // Socket listeners: shared by every connection, `this` is the socket.
+
+  static #onData(this: OwnedSocket, data: Buffer): void {
+    this[kTransport]?._onData(data);
+  }
+
+  static #onEnd(this: OwnedSocket): void {
+    this[kTransport]?._onEof();
+  }
+
+  static #onError(this: OwnedSocket, error: Error): void {
+    const transport = this[kTransport];
+    if (transport !== undefined) transport.#error ??= translateSocketError(error);
+  }
+
+  static #onClose(this: OwnedSocket): void {
+    const transport = this[kTransport];
+    if (transport !== undefined) transport._onLost(transport.#error);
+  }
+}
+
+function destroyAfterFlush(this: Socket): void {
+  this.destroy();
+}
+
+/** Maps Node's socket errors onto the catalogue: resets are typed, the rest keep their errno. */
+export function translateSocketError(error: Error): Error {
+  const errno = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+  if (errno === 'ECONNRESET' || errno === 'EPIPE') return new ConnectionResetError(errno, error);
+  return new SocketError(errno, error.message, error);
+}
+
+function peerAddress(socket: Socket, unix: boolean): SocketAddress | undefined {
+  if (unix) {
+    return { family: 'unix', path: '' };
+  }
+  const { remoteAddress, remotePort, remoteFamily } = socket;
+  if (remoteAddress === undefined || remotePort === undefined) return undefined;
+  return {
+    family: remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4',
+    address: remoteAddress,
+    port: remotePort,
+  };
+}
+
+function localAddress(
+  socket: Socket,
+  unix: boolean,
+  localPath: string | undefined,
+): SocketAddress | undefined {
+  if (unix) return { family: 'unix', path: localPath ?? '' };
+  const address = socket.address();
+  if (!('port' in address) || address.port === undefined) return undefined;
+  return {
+    family: address.family === 'IPv6' ? 'IPv6' : 'IPv4',
+    address: address.address,
+    port: address.port,
+  };
+}

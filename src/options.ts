@@ -1,0 +1,63 @@
+/**
+ * Options of `createServer` and `createConnection`, shared by every backend.
+ */
+import type { ErrorHook } from './server.js';
+
+/** Socket settings shared by servers and clients. */
+export interface SocketOptions {
+  /**
+   * Disable Nagle's algorithm, so small replies leave at once (asyncio does the same).
+   * @default true
+   */
+  readonly noDelay?: boolean;
+  /** Send TCP keep-alive probes on idle connections. @default false */
+  readonly keepAlive?: boolean;
+  /** Milliseconds of idleness before the first keep-alive probe. @default 0 (the OS default) */
+  readonly keepAliveInitialDelay?: number;
+  /**
+   * Whether `eofReceived()` returning true may keep the write side open after the peer's FIN.
+   * With `false` the transport always closes after `eofReceived`.
+   * @default true
+   */
+  readonly allowHalfOpen?: boolean;
+  /** Initial write-buffer water marks of every connection. @default { high: 65536, low: 16384 } */
+  readonly writeBufferLimits?: { high?: number; low?: number };
+  /**
+   * Called for failures that cannot be thrown to a caller: a protocol callback threw, accept
+   * failed, `connectionLost` threw. @default one line on stderr
+   */
+  readonly onError?: ErrorHook;
+}
+
+/** Options of `createServer`. Give `port` (with optional `host`) or `path`. */
+export interface ServerOptions extends SocketOptions {
+  /**
+   * Host name(s) or address(es) to listen on. A name binds every address it resolves to
+   * (`localhost` → 127.0.0.1 and ::1 where present), as asyncio does.
+   * @default every interface: `0.0.0.0` and `::`
+   */
+  readonly host?: string | readonly string[];
+  /** TCP port; 0 picks a free one (the same one for every host address). */
+  readonly port?: number;
+  /** A Unix domain socket path, instead of host and port. */
+  readonly path?: string;
+  /** Pending connections the kernel may queue. @default 511 */
+  readonly backlog?: number;
+  /** Aborting it closes the server and its connections (gracefully). */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of `createConnection`. Give `port` (with optional `host`) or `path`. */
+export interface ConnectionOptions extends SocketOptions {
+  /** Host to connect to. @default 'localhost' */
+  readonly host?: string;
+  readonly port?: number;
+  /** A Unix domain socket path, instead of host and port. */
+  readonly path?: string;
+  /** Local address to bind before connecting. */
+  readonly localAddress?: string;
+  /** Give up connecting after this many milliseconds. @default no limit beyond the OS's */
+  readonly connectTimeout?: number;
+  /** Aborting it cancels a pending connect. */
+  readonly signal?: AbortSignal;
+}

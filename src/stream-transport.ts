@@ -1,0 +1,450 @@
+/**
+ * The backend-neutral half of every stream transport: the call grammar, guarded callbacks, close
+ * and abort states, and the flow-control rules. A backend (Node `net`, the in-memory test
+ * transport, a native one later) subclasses it and implements a handful of `_` hooks that do the
+ * actual I/O; it reports what the socket did through the `_on…` methods.
+ *
+ * Keeping the rules here means every backend behaves the same, and the in-memory tests exercise
+ * the very code that runs on real sockets. Nothing here imports from `node:`.
+ */
+import { DEFAULT_WRITE_HIGH_WATER } from './constants.js';
+import { InvalidArgumentError, ProtocolCallbackError, WriteAfterEofError } from './errors.js';
+import {
+  type AnyProtocol,
+  type BufferedProtocolCallbacks,
+  type CallbackResult,
+  isBufferedProtocol,
+  type ProtocolCallbacks,
+} from './protocol.js';
+import type { ExtraInfo, TextEncoding, Transport, WriteBufferLimits } from './transport.js';
+
+/** Who is told about a transport's end and its failures: a server, or a client's settings. */
+export interface TransportOwner {
+  /** The transport called `connectionLost`; it is gone. */
+  transportLost(transport: StreamTransport): void;
+  /** A failure worth a log line: a callback threw, or `connectionLost` itself threw. */
+  reportError(error: Error, transport: StreamTransport): void;
+}
+
+// State bits, kept in one small integer so an idle connection costs a few bytes.
+const MADE = 1 << 0; // connectionMade was called
+const CLOSING = 1 << 1; // close() or abort() was called; nothing more is delivered
+const LOST = 1 << 2; // connectionLost was called
+const EOF_WRITTEN = 1 << 3; // writeEof() was called
+const EOF_RECEIVED = 1 << 4; // eofReceived was called
+const USER_PAUSED = 1 << 5; // pauseReading() by the protocol
+const FLOW_PAUSED = 1 << 6; // reading paused by the safe default (no pauseWriting)
+const WRITE_PAUSED = 1 << 7; // the buffer is over high; pauseWriting was delivered
+const BUFFERED = 1 << 8; // the protocol is a BufferedProtocol
+const HALF_OPEN_OK = 1 << 9; // eofReceived() may keep the write side open
+
+/** Options a backend passes to the base. */
+export interface StreamTransportOptions {
+  /** Whether `eofReceived()` returning true may keep the write side open. @default true */
+  readonly allowHalfOpen?: boolean;
+  /** Initial water marks. */
+  readonly writeBufferLimits?: { high?: number; low?: number };
+}
+
+/**
+ * The shared state machine. Subclasses implement the protected `_` hooks; they must call
+ * `_onLost()` exactly when the underlying socket is fully closed, and `_onWriteProgress()`
+ * whenever the buffered byte count went down.
+ */
+export abstract class StreamTransport implements Transport {
+  #protocol: AnyProtocol;
+  #owner: TransportOwner;
+  #flags: number;
+  #high = DEFAULT_WRITE_HIGH_WATER;
+  #low = DEFAULT_WRITE_HIGH_WATER / 4;
+  /** The error `connectionLost` will get when this side caused the end (a failed callback…). */
+  #fault: Error | undefined;
+  /** Bytes of a read a BufferedProtocol has not taken yet because it paused reading. */
+  #pending: Uint8Array | undefined;
+
+  constructor(protocol: AnyProtocol, owner: TransportOwner, options?: StreamTransportOptions) {
+    this.#protocol = protocol;
+    this.#owner = owner;
+    this.#flags =
+      (isBufferedProtocol(protocol) ? BUFFERED : 0) |
+      (options?.allowHalfOpen === false ? 0 : HALF_OPEN_OK);
+    if (options?.writeBufferLimits !== undefined) {
+      this.#setLimits(options.writeBufferLimits);
+    }
+  }
+
+  // ---- hooks a backend implements ----
+
+  /** Hand bytes to the socket. Never called with an empty buffer, nor after close or EOF. */
+  protected abstract _send(data: Uint8Array): void;
+  /** Hand several buffers to the socket at once. */
+  protected abstract _sendMany(list: readonly Uint8Array[]): void;
+  /** Bytes handed to `_send` that the kernel has not taken yet. */
+  protected abstract _bufferedSize(): number;
+  /** After what is buffered is flushed, send FIN and keep reading. */
+  protected abstract _shutdownWrite(): void;
+  /** Stop delivering, flush, send FIN, then close the socket. Then call `_onLost()`. */
+  protected abstract _closeGracefully(): void;
+  /** Drop the buffer and close at once with RST. Then call `_onLost()`. */
+  protected abstract _reset(): void;
+  /** Start or stop reading from the socket. */
+  protected abstract _setReading(reading: boolean): void;
+  /** A named fact about the socket. */
+  protected abstract _extraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K];
+
+  // ---- what a backend reports ----
+
+  /** The connection is up: calls `connectionMade`. */
+  protected _onConnected(): void {
+    this.#flags |= MADE;
+    const protocol = this.#protocol;
+    let result: CallbackResult;
+    try {
+      result = protocol.connectionMade?.(this);
+    } catch (error) {
+      this.#fail('connectionMade', error);
+      return;
+    }
+    if (result !== undefined) this.#watch(result, 'connectionMade');
+  }
+
+  /** Bytes arrived. */
+  protected _onData(data: Buffer): void {
+    if ((this.#flags & (CLOSING | LOST)) !== 0) return;
+    if ((this.#flags & BUFFERED) !== 0) {
+      this.#feedBuffered(data);
+      return;
+    }
+    let result: CallbackResult;
+    try {
+      result = (this.#protocol as ProtocolCallbacks).dataReceived?.(data);
+    } catch (error) {
+      this.#fail('dataReceived', error);
+      return;
+    }
+    if (result !== undefined) this.#watch(result, 'dataReceived');
+  }
+
+  /**
+   * `nbytes` were read straight into the buffer the BufferedProtocol's `getBuffer` returned
+   * (backends that can read in place call this instead of `_onData`).
+   */
+  protected _onBufferFilled(nbytes: number): void {
+    if ((this.#flags & (CLOSING | LOST)) !== 0) return;
+    let result: CallbackResult;
+    try {
+      result = (this.#protocol as BufferedProtocolCallbacks).bufferUpdated(nbytes);
+    } catch (error) {
+      this.#fail('bufferUpdated', error);
+      return;
+    }
+    if (result !== undefined) this.#watch(result, 'bufferUpdated');
+  }
+
+  /**
+   * Asks a BufferedProtocol for a buffer to read into, for backends that read in place. On a
+   * bad buffer or a throw the connection fails and `undefined` comes back.
+   */
+  protected _getReadBuffer(sizeHint: number): Uint8Array | undefined {
+    if ((this.#flags & (CLOSING | LOST)) !== 0) return undefined;
+    return this.#getBuffer(sizeHint);
+  }
+
+  /** The peer sent FIN. */
+  protected _onEof(): void {
+    if ((this.#flags & (CLOSING | LOST | EOF_RECEIVED)) !== 0) return;
+    this.#flags |= EOF_RECEIVED;
+    // biome-ignore lint/suspicious/noConfusingVoidType: what eofReceived may return
+    let keepOpen: boolean | undefined | void;
+    try {
+      keepOpen = this.#protocol.eofReceived?.();
+    } catch (error) {
+      this.#fail('eofReceived', error);
+      return;
+    }
+    if (!keepOpen || (this.#flags & HALF_OPEN_OK) === 0) this.close();
+  }
+
+  /** The buffered byte count went down: resume writing (or reading) at the low-water mark. */
+  protected _onWriteProgress(): void {
+    if ((this.#flags & WRITE_PAUSED) !== 0 && this._bufferedSize() <= this.#low) {
+      this.#resumeWriting();
+    }
+  }
+
+  /**
+   * The socket is fully closed. `error` is the fault the backend saw (a reset…), if any; a fault
+   * this side caused first (a failed callback) takes precedence. Calls `connectionLost` once.
+   */
+  protected _onLost(error?: Error): void {
+    const flags = this.#flags;
+    if ((flags & LOST) !== 0) return;
+    this.#flags = (flags | LOST | CLOSING) & ~WRITE_PAUSED;
+    this.#pending = undefined;
+    const reason = this.#fault ?? error;
+    if ((flags & MADE) !== 0) {
+      try {
+        if (reason === undefined) this.#protocol.connectionLost?.();
+        else this.#protocol.connectionLost?.(reason);
+      } catch (thrown) {
+        this.#owner.reportError(new ProtocolCallbackError('connectionLost', thrown), this);
+      }
+    }
+    this.#owner.transportLost(this);
+  }
+
+  /** True once the connection is gone (after `connectionLost`). */
+  protected get _isLost(): boolean {
+    return (this.#flags & LOST) !== 0;
+  }
+
+  /** Fails the connection with `error`: it reaches `connectionLost`, and the socket is reset. */
+  protected _failWith(error: Error): void {
+    if ((this.#flags & LOST) !== 0) return;
+    this.#fault ??= error;
+    this.#flags |= CLOSING;
+    this._reset();
+  }
+
+  // ---- the Transport contract ----
+
+  write(data: Uint8Array | string, encoding?: TextEncoding): void {
+    let bytes: Uint8Array;
+    if (typeof data === 'string') {
+      if (encoding === undefined) {
+        throw new InvalidArgumentError(
+          'write() takes bytes; to send text, pass its encoding: write(text, "utf8")',
+        );
+      }
+      // Buffer.from would throw a bare TypeError for an unknown name and ignore a non-string.
+      if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) {
+        throw new InvalidArgumentError(`write() does not know the encoding ${String(encoding)}`);
+      }
+      bytes = Buffer.from(data, encoding);
+    } else if (data instanceof Uint8Array) {
+      bytes = data;
+    } else {
+      throw new InvalidArgumentError(`write() takes a Uint8Array, not ${typeName(data)}`);
+    }
+    const flags = this.#flags;
+    if ((flags & EOF_WRITTEN) !== 0) throw new WriteAfterEofError();
+    if ((flags & CLOSING) !== 0 || bytes.length === 0) return;
+    this._send(bytes);
+    if ((flags & WRITE_PAUSED) === 0 && this._bufferedSize() > this.#high) this.#pauseWriting();
+  }
+
+  writeLines(list: readonly Uint8Array[]): void {
+    if (!Array.isArray(list)) throw new InvalidArgumentError('writeLines() takes an array');
+    for (const item of list) {
+      if (!(item instanceof Uint8Array)) {
+        throw new InvalidArgumentError(`writeLines() takes Uint8Arrays, not ${typeName(item)}`);
+      }
+    }
+    const flags = this.#flags;
+    if ((flags & EOF_WRITTEN) !== 0) throw new WriteAfterEofError();
+    if ((flags & CLOSING) !== 0 || list.length === 0) return;
+    this._sendMany(list);
+    if ((flags & WRITE_PAUSED) === 0 && this._bufferedSize() > this.#high) this.#pauseWriting();
+  }
+
+  writeEof(): void {
+    const flags = this.#flags;
+    if ((flags & (EOF_WRITTEN | CLOSING)) !== 0) return;
+    this.#flags = flags | EOF_WRITTEN;
+    this._shutdownWrite();
+  }
+
+  canWriteEof(): boolean {
+    return true;
+  }
+
+  close(): void {
+    const flags = this.#flags;
+    if ((flags & CLOSING) !== 0) return;
+    this.#flags = flags | CLOSING;
+    this.#pending = undefined;
+    this._closeGracefully();
+  }
+
+  abort(): void {
+    const flags = this.#flags;
+    if ((flags & LOST) !== 0) return;
+    this.#flags = flags | CLOSING;
+    this.#pending = undefined;
+    this._reset();
+  }
+
+  isClosing(): boolean {
+    return (this.#flags & CLOSING) !== 0;
+  }
+
+  pauseReading(): void {
+    const flags = this.#flags;
+    if ((flags & (CLOSING | USER_PAUSED)) !== 0) return;
+    this.#flags = flags | USER_PAUSED;
+    if ((flags & FLOW_PAUSED) === 0) this._setReading(false);
+  }
+
+  resumeReading(): void {
+    const flags = this.#flags;
+    if ((flags & CLOSING) !== 0 || (flags & USER_PAUSED) === 0) return;
+    this.#flags = flags & ~USER_PAUSED;
+    if ((flags & FLOW_PAUSED) === 0) this.#restartReading();
+  }
+
+  isReading(): boolean {
+    return (this.#flags & (USER_PAUSED | CLOSING)) === 0;
+  }
+
+  setWriteBufferLimits(limits?: { high?: number; low?: number }): void {
+    this.#setLimits(limits ?? {});
+    if ((this.#flags & CLOSING) !== 0) return;
+    const size = this._bufferedSize();
+    if ((this.#flags & WRITE_PAUSED) === 0) {
+      if (size > this.#high) this.#pauseWriting();
+    } else if (size <= this.#low) {
+      this.#resumeWriting();
+    }
+  }
+
+  getWriteBufferLimits(): WriteBufferLimits {
+    return { high: this.#high, low: this.#low };
+  }
+
+  getWriteBufferSize(): number {
+    return (this.#flags & LOST) !== 0 ? 0 : this._bufferedSize();
+  }
+
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] {
+    return this._extraInfo(name);
+  }
+
+  getProtocol(): AnyProtocol {
+    return this.#protocol;
+  }
+
+  setProtocol(protocol: AnyProtocol): void {
+    this.#protocol = protocol;
+    if (isBufferedProtocol(protocol)) this.#flags |= BUFFERED;
+    else this.#flags &= ~BUFFERED;
+  }
+
+  // ---- internals ----
+
+  #setLimits(limits: { high?: number; low?: number }): void {
+    const high =
+      limits.high ?? (limits.low !== undefined ? 4 * limits.low : DEFAULT_WRITE_HIGH_WATER);
+    const low = limits.low ?? Math.floor(high / 4);
+    if (!isSize(high) || !isSize(low) || low > high) {
+      throw new InvalidArgumentError(
+        `write buffer limits need 0 <= low <= high (whole bytes), got high=${high} low=${low}`,
+      );
+    }
+    this.#high = high;
+    this.#low = low;
+  }
+
+  #pauseWriting(): void {
+    this.#flags |= WRITE_PAUSED;
+    const protocol = this.#protocol;
+    if (typeof protocol.pauseWriting !== 'function') {
+      // The safe default: a protocol that cannot be told to stop writing is stopped from
+      // reading, so a peer that sends but never reads cannot grow this buffer without bound.
+      const flags = this.#flags;
+      this.#flags = flags | FLOW_PAUSED;
+      if ((flags & USER_PAUSED) === 0) this._setReading(false);
+      return;
+    }
+    try {
+      protocol.pauseWriting();
+    } catch (error) {
+      this.#fail('pauseWriting', error);
+    }
+  }
+
+  #resumeWriting(): void {
+    const flags = this.#flags & ~WRITE_PAUSED;
+    this.#flags = flags;
+    if ((flags & FLOW_PAUSED) !== 0) {
+      this.#flags = flags & ~FLOW_PAUSED;
+      if ((flags & USER_PAUSED) === 0) this.#restartReading();
+      return;
+    }
+    try {
+      this.#protocol.resumeWriting?.();
+    } catch (error) {
+      this.#fail('resumeWriting', error);
+    }
+  }
+
+  #restartReading(): void {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      this.#pending = undefined;
+      this.#feedBuffered(pending);
+      // The protocol may have paused again while taking the remainder.
+      if ((this.#flags & (USER_PAUSED | FLOW_PAUSED | CLOSING)) !== 0) return;
+    }
+    this._setReading(true);
+  }
+
+  #getBuffer(sizeHint: number): Uint8Array | undefined {
+    let buffer: Uint8Array;
+    try {
+      buffer = (this.#protocol as BufferedProtocolCallbacks).getBuffer(sizeHint);
+    } catch (error) {
+      this.#fail('getBuffer', error);
+      return undefined;
+    }
+    if (!(buffer instanceof Uint8Array) || buffer.length === 0) {
+      this.#fail(
+        'getBuffer',
+        new InvalidArgumentError('getBuffer() must return a non-empty Uint8Array'),
+      );
+      return undefined;
+    }
+    return buffer;
+  }
+
+  /** Copies a read into the BufferedProtocol's buffers, as many rounds as it takes. */
+  #feedBuffered(data: Uint8Array): void {
+    let offset = 0;
+    while (offset < data.length) {
+      if ((this.#flags & (USER_PAUSED | FLOW_PAUSED)) !== 0) {
+        this.#pending = data.subarray(offset);
+        return;
+      }
+      const buffer = this.#getBuffer(data.length - offset);
+      if (buffer === undefined) return;
+      const n = Math.min(buffer.length, data.length - offset);
+      buffer.set(data.subarray(offset, offset + n));
+      offset += n;
+      this._onBufferFilled(n);
+      if ((this.#flags & (CLOSING | LOST)) !== 0) return;
+    }
+  }
+
+  #watch(result: CallbackResult, callback: string): void {
+    if (typeof (result as Promise<void>)?.then !== 'function') return;
+    (result as Promise<void>).then(undefined, (error: unknown) => {
+      if ((this.#flags & LOST) === 0) this.#fail(callback, error);
+      else this.#owner.reportError(new ProtocolCallbackError(callback, error), this);
+    });
+  }
+
+  #fail(callback: string, cause: unknown): void {
+    const error = new ProtocolCallbackError(callback, cause);
+    this.#owner.reportError(error, this);
+    this._failWith(error);
+  }
+}
+
+function isSize(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}
