@@ -8,7 +8,14 @@
  * the very code that runs on real sockets. Nothing here imports from `node:`.
  */
 import { DEFAULT_WRITE_HIGH_WATER } from './constants.js';
-import { InvalidArgumentError, ProtocolCallbackError, WriteAfterEofError } from './errors.js';
+import {
+  FrameInvalidError,
+  FrameTooLargeError,
+  IncompleteReadError,
+  InvalidArgumentError,
+  ProtocolCallbackError,
+  WriteAfterEofError,
+} from './errors.js';
 import {
   type AnyProtocol,
   type BufferedProtocolCallbacks,
@@ -162,7 +169,7 @@ export abstract class StreamTransport implements Transport {
       this.#fail('eofReceived', error);
       return;
     }
-    if (!keepOpen || (this.#flags & HALF_OPEN_OK) === 0) this.close();
+    if (keepOpen !== true || (this.#flags & HALF_OPEN_OK) === 0) this.close();
   }
 
   /** The buffered byte count went down: resume writing (or reading) at the low-water mark. */
@@ -266,9 +273,10 @@ export abstract class StreamTransport implements Transport {
     this._closeGracefully();
   }
 
-  abort(): void {
+  abort(error?: Error): void {
     const flags = this.#flags;
     if ((flags & LOST) !== 0) return;
+    if (error !== undefined) this.#fault ??= error;
     this.#flags = flags | CLOSING;
     this.#pending = undefined;
     this._reset();
@@ -433,10 +441,21 @@ export abstract class StreamTransport implements Transport {
   }
 
   #fail(callback: string, cause: unknown): void {
-    const error = new ProtocolCallbackError(callback, cause);
+    // A fault the peer caused (a frame over the limit…) or one an adapter already attributed to
+    // its own callback is delivered as it is; anything else is wrapped to name the callback.
+    const error = isDeliveredAsIs(cause) ? cause : new ProtocolCallbackError(callback, cause);
     this.#owner.reportError(error, this);
     this._failWith(error);
   }
+}
+
+function isDeliveredAsIs(cause: unknown): cause is Error {
+  return (
+    cause instanceof ProtocolCallbackError ||
+    cause instanceof FrameTooLargeError ||
+    cause instanceof FrameInvalidError ||
+    cause instanceof IncompleteReadError
+  );
 }
 
 function isSize(value: number): boolean {

@@ -66,8 +66,12 @@ export interface Transport {
    */
   close(): void;
 
-  /** Drop the buffer and close at once with a reset (RST). `connectionLost()` follows. Idempotent. */
-  abort(): void;
+  /**
+   * Drop the buffer and close at once with a reset (RST). `connectionLost()` follows, with
+   * `error` when one is given (say, the protocol violation that made this side give up).
+   * Idempotent: only the first error counts.
+   */
+  abort(error?: Error): void;
 
   /** True once `close()` or `abort()` was called, or the connection is gone. */
   isClosing(): boolean;

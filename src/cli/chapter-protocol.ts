@@ -2,6 +2,8 @@
  * The book chapter's `MessageProtocol`, in TypeScript: say when a connection arrives and when
  * data is read, and answer every read with a fixed reply.
  */
+import type { Codec } from '../codecs/codec.js';
+import { FramedProtocol } from '../codecs/framed-protocol.js';
 import { Protocol } from '../protocol.js';
 import type { Transport } from '../transport.js';
 
@@ -27,5 +29,30 @@ export class MessageProtocol extends Protocol {
   override dataReceived(_data: Buffer): void {
     this.#print?.('Data received');
     this.#transport!.write(this.#reply);
+  }
+}
+
+/**
+ * The chapter's protocol over a framing: one reply per whole message instead of per read. The
+ * reply is encoded once, up front, and written as is.
+ */
+export class FramedMessageProtocol extends FramedProtocol<Buffer, Uint8Array> {
+  readonly #encodedReply: Buffer;
+  readonly #print: LineSink;
+
+  constructor(codec: Codec<Buffer, Uint8Array>, encodedReply: Buffer, print: LineSink) {
+    super(codec);
+    this.#encodedReply = encodedReply;
+    this.#print = print;
+  }
+
+  override connectionMade(transport: Transport): void {
+    this.#print?.('Got a new connection');
+    super.connectionMade(transport);
+  }
+
+  override frameReceived(_frame: Buffer): void {
+    this.#print?.('Data received');
+    this.transport.write(this.#encodedReply);
   }
 }

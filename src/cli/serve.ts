@@ -3,16 +3,20 @@
  * chapter's lines, answers every read, and shuts down cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
+import { LengthPrefixedCodec } from '../codecs/length-prefixed-codec.js';
+import { LineCodec } from '../codecs/line-codec.js';
 import { AionetError } from '../errors.js';
 import { createServer } from '../net/create-server.js';
+import type { ProtocolFactory } from '../protocol.js';
 import type { Server } from '../server.js';
 import { formatAddress } from '../transport.js';
-import { MessageProtocol } from './chapter-protocol.js';
+import { FramedMessageProtocol, type LineSink, MessageProtocol } from './chapter-protocol.js';
 import {
   asUsageError,
   EXIT_FAILURE,
   EXIT_FORCED,
   EXIT_OK,
+  parseCount,
   parsePort,
   UsageError,
 } from './usage.js';
@@ -28,6 +32,13 @@ Options:
   --port PORT      TCP port, 0 for any free one (default: 7000)
   --path SOCK      listen on a Unix domain socket instead of TCP
   --reply TEXT     the reply to every read (default: "Message received")
+  --framing MODE   none: answer every read (the chapter); line: answer every
+                   \n-terminated line with the reply and \n; length: answer every
+                   4-byte big-endian length-prefixed frame with a framed reply
+                   (default: none)
+  --max-frame N    largest frame in bytes with --framing line|length; a larger
+                   one closes that connection (default: 65536 for line,
+                   1048576 for length)
   --quiet          do not print the per-connection and per-read lines
   -h, --help       show this help
 
@@ -43,6 +54,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     port?: string;
     path?: string;
     reply?: string;
+    framing?: string;
+    'max-frame'?: string;
     quiet?: boolean;
     help?: boolean;
   };
@@ -56,6 +69,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
         port: { type: 'string' },
         path: { type: 'string' },
         reply: { type: 'string' },
+        framing: { type: 'string' },
+        'max-frame': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -75,9 +90,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const quiet = values.quiet === true;
   const print = quiet ? undefined : (line: string) => process.stdout.write(`${line}\n`);
 
+  const factory = protocolFactory(values.framing ?? 'none', values['max-frame'], reply, print);
+
   let server: Server;
   try {
-    server = await createServer(() => new MessageProtocol(reply, print), {
+    server = await createServer(factory, {
       ...(values.path !== undefined
         ? { path: values.path }
         : { host: values.host ?? 'localhost', port }),
@@ -97,6 +114,31 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(`Serving on ${server.addresses().map(formatAddress).join(', ')}\n`);
   return await untilSignal(server);
+}
+
+/** The chapter's protocol for the chosen framing. */
+function protocolFactory(
+  framing: string,
+  maxFrameText: string | undefined,
+  reply: Buffer,
+  print: LineSink,
+): ProtocolFactory {
+  if (framing !== 'none' && framing !== 'line' && framing !== 'length') {
+    throw new UsageError(`--framing must be none, line or length, got '${framing}'`);
+  }
+  if (framing === 'none') {
+    if (maxFrameText !== undefined) throw new UsageError('--max-frame needs --framing line|length');
+    return () => new MessageProtocol(reply, print);
+  }
+  const maxLength =
+    maxFrameText === undefined ? undefined : parseCount('--max-frame', maxFrameText);
+  const options = maxLength === undefined ? {} : { maxLength };
+  if (framing === 'line') {
+    const encoded = new LineCodec().encode(reply);
+    return () => new FramedMessageProtocol(new LineCodec(options), encoded, print);
+  }
+  const encoded = new LengthPrefixedCodec().encode(reply);
+  return () => new FramedMessageProtocol(new LengthPrefixedCodec(options), encoded, print);
 }
 
 /** Serves until SIGINT/SIGTERM, then shuts down; a second signal aborts at once. */

@@ -29,6 +29,15 @@ export function parsePort(text: string | undefined, fallback: number, allowZero 
   return port;
 }
 
+/** Parses a whole number >= 1 (a count or a size in bytes). */
+export function parseCount(flag: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(`${flag} must be a whole number >= 1, got '${text}'`);
+  }
+  return value;
+}
+
 /** Parses a non-negative number of seconds (fractions allowed). */
 export function parseSeconds(flag: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;

@@ -4,6 +4,7 @@
  */
 export { ChunkQueue } from './chunk-queue.js';
 export type { Codec, Decoder, Encoder } from './codec.js';
+export { FramedProtocol } from './framed-protocol.js';
 export type {
   ByteOrder,
   LengthFieldOptions,

@@ -263,8 +263,8 @@ export class MemoryTransport extends StreamTransport {
     this.#run(() => super.close());
   }
 
-  override abort(): void {
-    this.#run(() => super.abort());
+  override abort(error?: Error): void {
+    this.#run(() => super.abort(error));
   }
 
   override pauseReading(): void {

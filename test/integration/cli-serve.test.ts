@@ -191,3 +191,67 @@ function cpuSeconds(pid: number): number {
   const ticks = Number(fields[11]) + Number(fields[12]);
   return ticks / 100;
 }
+
+describe('aionet serve --framing', () => {
+  it('line: one reply per line, however the lines are cut', async () => {
+    const { port } = await serve(['--framing', 'line', '--quiet']);
+    const client = await RawClient.connect(port);
+    client.socket.write('one\ntw');
+    await delay(20);
+    client.socket.write('o\nthree\n');
+    assert.equal((await client.waitFor(51)).toString(), 'Message received\n'.repeat(3));
+    client.socket.end();
+    await client.closed;
+  });
+
+  it('length: one length-prefixed reply per frame', async () => {
+    const { port } = await serve(['--framing', 'length', '--quiet']);
+    const client = await RawClient.connect(port);
+    const frame = (text: string) => {
+      const body = Buffer.from(text);
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(body.length);
+      return Buffer.concat([header, body]);
+    };
+    client.socket.write(Buffer.concat([frame('a'), frame(''), frame('hello')]));
+    const reply = await client.waitFor(60);
+    assert.deepEqual(
+      reply,
+      Buffer.concat([
+        frame('Message received'),
+        frame('Message received'),
+        frame('Message received'),
+      ]),
+    );
+    client.socket.end();
+    await client.closed;
+  });
+
+  it('an oversized frame closes that connection with one log line; others go on', async () => {
+    const { cli, port } = await serve(['--framing', 'line', '--max-frame', '16', '--quiet']);
+    const healthy = await RawClient.connect(port);
+    const abuser = await RawClient.connect(port);
+    abuser.socket.write(`${'x'.repeat(100)}\n`);
+    await abuser.closed;
+    assert.equal(abuser.received.length, 0);
+    healthy.socket.write('still here\n');
+    assert.equal((await healthy.waitFor(17)).toString(), 'Message received\n');
+    const lines = cli.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, cli.stderr);
+    assert.match(
+      lines[0]!,
+      /ERR_AIONET_FRAME_TOO_LARGE: frame of \d+ bytes exceeds the limit of 16$/,
+    );
+    healthy.socket.end();
+    await healthy.closed;
+  });
+
+  it('rejects an unknown framing and --max-frame without framing', async () => {
+    assert.equal((await CliProcess.run(['serve', '--framing', 'xml'])).code, 2);
+    assert.equal((await CliProcess.run(['serve', '--max-frame', '10'])).code, 2);
+    assert.equal(
+      (await CliProcess.run(['serve', '--framing', 'line', '--max-frame', '0'])).code,
+      2,
+    );
+  });
+});
