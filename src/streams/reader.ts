@@ -163,9 +163,10 @@ export class StreamReader {
   }
 
   /**
-   * Read up to and including `separator` (a string is taken as UTF-8).
+   * Read up to and including `separator`.
+   * @param separator Non-empty bytes, or a string taken as UTF-8. @default '\n'
    * @throws LimitOverrunError when the separator is not within `limit` bytes; nothing is
-   * consumed, so `read(error.consumed)` skips the over-long data.
+   * consumed, so `readExactly(error.consumed)` skips the bytes searched.
    * @throws IncompleteReadError at EOF without the separator; `partial` holds (and consumes)
    * what was buffered; `expected` is undefined.
    */
