@@ -389,7 +389,8 @@ export abstract class StreamTransport implements Transport {
     const pending = this.#pending;
     if (pending !== undefined) {
       this.#pending = undefined;
-      this.#feedBuffered(pending);
+      // Through _onData: the protocol may have been replaced by a plain one (setProtocol).
+      this._onData(Buffer.from(pending.buffer, pending.byteOffset, pending.length));
       // The protocol may have paused again while taking the remainder.
       if ((this.#flags & (USER_PAUSED | FLOW_PAUSED | CLOSING)) !== 0) return;
     }
@@ -420,6 +421,11 @@ export abstract class StreamTransport implements Transport {
     while (offset < data.length) {
       if ((this.#flags & (USER_PAUSED | FLOW_PAUSED)) !== 0) {
         this.#pending = data.subarray(offset);
+        return;
+      }
+      if ((this.#flags & BUFFERED) === 0) {
+        // setProtocol() handed over to a plain protocol: it gets the rest as one chunk.
+        this._onData(Buffer.from(data.buffer, data.byteOffset + offset, data.length - offset));
         return;
       }
       const buffer = this.#getBuffer(data.length - offset);
