@@ -11,10 +11,13 @@ import { DEFAULT_WRITE_HIGH_WATER } from './constants.js';
 import {
   FrameInvalidError,
   FrameTooLargeError,
+  IdleTimeoutError,
   IncompleteReadError,
   InvalidArgumentError,
   ProtocolCallbackError,
   WriteAfterEofError,
+  WriteBufferOverflowError,
+  WriteStallError,
 } from './errors.js';
 import {
   type AnyProtocol,
@@ -27,10 +30,66 @@ import type { ExtraInfo, TextEncoding, Transport, WriteBufferLimits } from './tr
 
 /** Who is told about a transport's end and its failures: a server, or a client's settings. */
 export interface TransportOwner {
-  /** The transport called `connectionLost`; it is gone. */
-  transportLost(transport: StreamTransport): void;
+  /** The transport called `connectionLost(reason)`; it is gone. */
+  transportLost(transport: StreamTransport, reason?: Error): void;
   /** A failure worth a log line: a callback threw, or `connectionLost` itself threw. */
   reportError(error: Error, transport: StreamTransport): void;
+  /** Counters every transport of this owner adds to. @default counters of its own */
+  readonly stats?: TransportStats;
+  /** Limits every transport of this owner obeys. @default no limits */
+  readonly limits?: TransportLimits;
+  /**
+   * A coarse "now" in milliseconds, refreshed by the owner's deadline sweeper. Transports stamp
+   * their activity with it: a field read instead of a clock call per read and write.
+   * @default 0 (an owner without deadlines)
+   */
+  readonly now?: number;
+}
+
+/** An owner with every member present, as transports use it. */
+type FullOwner = Required<TransportOwner>;
+
+/** Running totals of what an owner's transports did. Plain numbers: cheap on the hot path. */
+export class TransportStats {
+  bytesReceived = 0;
+  bytesSent = 0;
+  /** Deliveries to protocols: `dataReceived` calls and `bufferUpdated` rounds. */
+  reads = 0;
+  /** Times a write buffer went over its high-water mark. */
+  writePauses = 0;
+}
+
+/** Per-connection limits; `Infinity` or 0 (deadlines) turns one off. */
+export interface TransportLimits {
+  /** Bytes the write buffer may hold before the connection is dropped. */
+  readonly maxWriteBuffer: number;
+  /** Milliseconds without a byte either way before the connection is closed; 0: never. */
+  readonly idleTimeout: number;
+  /** Milliseconds the write buffer may stay over its high-water mark; 0: forever. */
+  readonly writeStallTimeout: number;
+}
+
+/** No cap, no deadlines. */
+export const NO_LIMITS: TransportLimits = Object.freeze({
+  maxWriteBuffer: Number.POSITIVE_INFINITY,
+  idleTimeout: 0,
+  writeStallTimeout: 0,
+});
+
+/** Fills in what a partial owner left out (tests and stand-alone transports give partial ones). */
+function completeOwner(owner: TransportOwner): FullOwner {
+  if (owner.stats !== undefined && owner.limits !== undefined && owner.now !== undefined) {
+    return owner as FullOwner;
+  }
+  return {
+    transportLost: (transport, reason) => owner.transportLost(transport, reason),
+    reportError: (error, transport) => owner.reportError(error, transport),
+    stats: owner.stats ?? new TransportStats(),
+    limits: owner.limits ?? NO_LIMITS,
+    get now() {
+      return owner.now ?? 0;
+    },
+  };
 }
 
 // State bits, kept in one small integer so an idle connection costs a few bytes.
@@ -60,7 +119,7 @@ export interface StreamTransportOptions {
  */
 export abstract class StreamTransport implements Transport {
   #protocol: AnyProtocol;
-  #owner: TransportOwner;
+  #owner: FullOwner;
   #flags: number;
   #high = DEFAULT_WRITE_HIGH_WATER;
   #low = DEFAULT_WRITE_HIGH_WATER / 4;
@@ -68,10 +127,17 @@ export abstract class StreamTransport implements Transport {
   #fault: Error | undefined;
   /** Bytes of a read a BufferedProtocol has not taken yet because it paused reading. */
   #pending: Uint8Array | undefined;
+  /** The owner's `now` at the last byte moved either way (idle deadline). */
+  #active: number;
+  /** The owner's `now` when the write buffer last went over high (write-stall deadline). */
+  #stalledSince = 0;
+  /** True while `#feedBuffered` copies a read (its bytes were counted by `_onData`). */
+  #copying = false;
 
   constructor(protocol: AnyProtocol, owner: TransportOwner, options?: StreamTransportOptions) {
     this.#protocol = protocol;
-    this.#owner = owner;
+    this.#owner = completeOwner(owner);
+    this.#active = this.#owner.now;
     this.#flags =
       (isBufferedProtocol(protocol) ? BUFFERED : 0) |
       (options?.allowHalfOpen === false ? 0 : HALF_OPEN_OK);
@@ -118,10 +184,14 @@ export abstract class StreamTransport implements Transport {
   /** Bytes arrived. */
   protected _onData(data: Buffer): void {
     if ((this.#flags & (CLOSING | LOST)) !== 0) return;
+    const owner = this.#owner;
+    owner.stats.bytesReceived += data.length;
+    this.#active = owner.now;
     if ((this.#flags & BUFFERED) !== 0) {
       this.#feedBuffered(data);
       return;
     }
+    owner.stats.reads++;
     let result: CallbackResult;
     try {
       result = (this.#protocol as ProtocolCallbacks).dataReceived?.(data);
@@ -138,6 +208,11 @@ export abstract class StreamTransport implements Transport {
    */
   protected _onBufferFilled(nbytes: number): void {
     if ((this.#flags & (CLOSING | LOST)) !== 0) return;
+    const owner = this.#owner;
+    const stats = owner.stats;
+    stats.reads++;
+    if (!this.#copying) stats.bytesReceived += nbytes;
+    this.#active = owner.now;
     let result: CallbackResult;
     try {
       result = (this.#protocol as BufferedProtocolCallbacks).bufferUpdated(nbytes);
@@ -174,6 +249,7 @@ export abstract class StreamTransport implements Transport {
 
   /** The buffered byte count went down: resume writing (or reading) at the low-water mark. */
   protected _onWriteProgress(): void {
+    this.#active = this.#owner.now;
     if ((this.#flags & WRITE_PAUSED) !== 0 && this._bufferedSize() <= this.#low) {
       this.#resumeWriting();
     }
@@ -197,7 +273,7 @@ export abstract class StreamTransport implements Transport {
         this.#owner.reportError(new ProtocolCallbackError('connectionLost', thrown), this);
       }
     }
-    this.#owner.transportLost(this);
+    this.#owner.transportLost(this, reason);
   }
 
   /** True once the connection is gone (after `connectionLost`). */
@@ -237,7 +313,7 @@ export abstract class StreamTransport implements Transport {
     if ((flags & EOF_WRITTEN) !== 0) throw new WriteAfterEofError();
     if ((flags & CLOSING) !== 0 || bytes.length === 0) return;
     this._send(bytes);
-    if ((flags & WRITE_PAUSED) === 0 && this._bufferedSize() > this.#high) this.#pauseWriting();
+    this.#afterWrite(bytes.length, flags);
   }
 
   writeLines(list: readonly Uint8Array[]): void {
@@ -251,7 +327,9 @@ export abstract class StreamTransport implements Transport {
     if ((flags & EOF_WRITTEN) !== 0) throw new WriteAfterEofError();
     if ((flags & CLOSING) !== 0 || list.length === 0) return;
     this._sendMany(list);
-    if ((flags & WRITE_PAUSED) === 0 && this._bufferedSize() > this.#high) this.#pauseWriting();
+    let total = 0;
+    for (const item of list) total += item.length;
+    this.#afterWrite(total, flags);
   }
 
   writeEof(): void {
@@ -337,7 +415,61 @@ export abstract class StreamTransport implements Transport {
     else this.#flags &= ~BUFFERED;
   }
 
+  // ---- what an owner calls ----
+
+  /**
+   * @internal Enforce the idle and write-stall deadlines at the owner's `now`. An idle
+   * connection is closed (FIN) with `IdleTimeoutError`; a stalled one is reset with
+   * `WriteStallError` (the peer does not read, so nothing could be flushed).
+   */
+  checkDeadlines(now: number): void {
+    const flags = this.#flags;
+    if ((flags & LOST) !== 0) return;
+    const limits = this.#owner.limits;
+    const stall = limits.writeStallTimeout;
+    if (stall > 0 && (flags & WRITE_PAUSED) !== 0 && now - this.#stalledSince >= stall) {
+      this._failWith(new WriteStallError(stall, this._bufferedSize()));
+      return;
+    }
+    const idle = limits.idleTimeout;
+    if (idle > 0 && (flags & CLOSING) === 0 && now - this.#active >= idle) {
+      this.#fault ??= new IdleTimeoutError(idle);
+      this.close();
+    }
+  }
+
+  /**
+   * @internal The server is shutting down: ask the protocol (`shutdownRequested`), and close
+   * gracefully unless it asked to finish by itself.
+   */
+  requestShutdown(): void {
+    if ((this.#flags & CLOSING) !== 0) return;
+    // biome-ignore lint/suspicious/noConfusingVoidType: what shutdownRequested may return
+    let keepOpen: boolean | undefined | void;
+    try {
+      keepOpen = this.#protocol.shutdownRequested?.();
+    } catch (error) {
+      this.#fail('shutdownRequested', error);
+      return;
+    }
+    if (keepOpen !== true) this.close();
+  }
+
   // ---- internals ----
+
+  /** Bookkeeping after bytes were handed to the backend: counters, the cap, the high mark. */
+  #afterWrite(length: number, flags: number): void {
+    const owner = this.#owner;
+    owner.stats.bytesSent += length;
+    this.#active = owner.now;
+    const size = this._bufferedSize();
+    const cap = owner.limits.maxWriteBuffer;
+    if (size > cap) {
+      this._failWith(new WriteBufferOverflowError(cap, size));
+      return;
+    }
+    if ((flags & WRITE_PAUSED) === 0 && size > this.#high) this.#pauseWriting();
+  }
 
   #setLimits(limits: { high?: number; low?: number }): void {
     const high =
@@ -354,6 +486,9 @@ export abstract class StreamTransport implements Transport {
 
   #pauseWriting(): void {
     this.#flags |= WRITE_PAUSED;
+    const owner = this.#owner;
+    owner.stats.writePauses++;
+    this.#stalledSince = owner.now;
     const protocol = this.#protocol;
     if (typeof protocol.pauseWriting !== 'function') {
       // The safe default: a protocol that cannot be told to stop writing is stopped from
@@ -417,6 +552,15 @@ export abstract class StreamTransport implements Transport {
 
   /** Copies a read into the BufferedProtocol's buffers, as many rounds as it takes. */
   #feedBuffered(data: Uint8Array): void {
+    this.#copying = true;
+    try {
+      this.#copyInto(data);
+    } finally {
+      this.#copying = false;
+    }
+  }
+
+  #copyInto(data: Uint8Array): void {
     let offset = 0;
     while (offset < data.length) {
       if ((this.#flags & (USER_PAUSED | FLOW_PAUSED)) !== 0) {
