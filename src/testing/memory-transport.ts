@@ -77,20 +77,7 @@ export class MemoryTransport extends StreamTransport {
 
   constructor(protocol: AnyProtocol, options: MemoryTransportOptions = {}) {
     const errors: Error[] = [];
-    const owner = options.owner;
-    super(
-      protocol,
-      {
-        reportError(error, transport) {
-          errors.push(error);
-          owner?.reportError(error, transport);
-        },
-        transportLost(transport) {
-          owner?.transportLost(transport);
-        },
-      },
-      options,
-    );
+    super(protocol, recordingOwner(errors, options.owner), options);
     this.#errors = errors;
     this.#sockname = options.sockname ?? MEMORY_SERVER_ADDRESS;
     this.#peername = options.peername ?? MEMORY_CLIENT_ADDRESS;
@@ -339,6 +326,30 @@ export class MemoryTransport extends StreamTransport {
     }
     return socket;
   }
+}
+
+/**
+ * The owner the state machine talks to: records reported errors, and passes everything on to
+ * the caller's owner when there is one — through a proxy, so whatever else an owner offers
+ * (limits, counters, a clock) reaches the state machine unchanged.
+ */
+function recordingOwner(errors: Error[], owner: TransportOwner | undefined): TransportOwner {
+  const record = (error: Error) => {
+    errors.push(error);
+  };
+  if (owner === undefined) return { reportError: record, transportLost: () => {} };
+  return new Proxy(owner, {
+    get(target, key) {
+      if (key === 'reportError') {
+        return (error: Error, transport: StreamTransport) => {
+          record(error);
+          target.reportError(error, transport);
+        };
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** @internal For `connectPair`: wires two fresh transports to each other on one loop. */

@@ -17,6 +17,10 @@ import {
   RecordingProtocol,
 } from '../helpers/recording-protocol.js';
 
+const fail = (): never => {
+  throw new Error('boom');
+};
+
 function open(protocol = new RecordingProtocol(), options = {}) {
   return { protocol, transport: new MemoryTransport(protocol, options).start() };
 }
@@ -94,6 +98,27 @@ describe('MemoryTransport records', () => {
     assert.equal(t.reportedErrors.length, 1);
     assert.ok(t.reportedErrors[0] instanceof ProtocolCallbackError);
     assert.deepEqual(seen, ['error dataReceived true', 'lost true']);
+  });
+
+  it('passes an owner object on whole: its methods run on it (private fields and all)', () => {
+    class CountingOwner implements TransportOwner {
+      readonly #lost: StreamTransport[] = [];
+      readonly #errors: Error[] = [];
+      reportError(error: Error): void {
+        this.#errors.push(error);
+      }
+      transportLost(transport: StreamTransport): void {
+        this.#lost.push(transport);
+      }
+      get counts(): [number, number] {
+        return [this.#errors.length, this.#lost.length];
+      }
+    }
+    const owner = new CountingOwner();
+    const t = new MemoryTransport(new RecordingProtocol({ onMade: () => fail() }), { owner });
+    t.start();
+    assert.deepEqual(owner.counts, [1, 1]);
+    assert.equal(t.reportedErrors.length, 1);
   });
 
   it('addresses: defaults, and the ones given', () => {
@@ -204,6 +229,14 @@ describe('MemoryTransport plays the peer', () => {
     assert.equal(transport.written().toString(), 'abcdefghij');
     assert.throws(() => transport.peerReads(-1), InvalidArgumentError);
     assert.throws(() => transport.peerReads(1.5), InvalidArgumentError);
+  });
+
+  it('abort(error): connectionLost gets that error', () => {
+    const { protocol, transport } = open();
+    const error = new Error('protocol violation');
+    transport.abort(error);
+    transport.abort(new Error('second'));
+    assert.deepEqual(protocol.events.at(-1), { kind: 'lost', error });
   });
 
   it('close completes when the buffer is flushed; abort drops it', () => {

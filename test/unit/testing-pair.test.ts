@@ -139,6 +139,16 @@ describe('connectPair', () => {
     assertGrammar(client, server);
   });
 
+  it('abort(error): the aborting side gets that error, the other a ConnectionResetError', () => {
+    const client = new RecordingProtocol();
+    const server = new RecordingProtocol();
+    const pair = connectPair(client, server);
+    const error = new Error('bad frame');
+    pair.server.abort(error);
+    assert.equal(lostError(server.events), error);
+    assert.ok(lostError(client.events) instanceof ConnectionResetError);
+  });
+
   it('bytes written to a side that is gone are discarded', () => {
     const client = new RecordingProtocol();
     const server = new RecordingProtocol({ onEof: () => true });
