@@ -1,11 +1,18 @@
 /**
  * aionet's public names. No logic lives here.
  */
+
+export { type Backend, nativeAvailable, resolveBackend } from './backend.js';
 export * from './constants.js';
+export { createConnection } from './create-connection.js';
+export { createServer } from './create-server.js';
 export * from './errors.js';
-export { createConnection } from './net/create-connection.js';
-export { createServer } from './net/create-server.js';
-export type { ConnectionOptions, ServerOptions, SocketOptions } from './options.js';
+export type {
+  ConnectionOptions,
+  ServerOptions,
+  SocketOptions,
+  TransportChoice,
+} from './options.js';
 export {
   type AnyProtocol,
   type BaseProtocolCallbacks,

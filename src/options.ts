@@ -3,8 +3,17 @@
  */
 import type { ErrorHook } from './server.js';
 
+/** Which backend carries the connections; see `docs/native.md`. */
+export type TransportChoice = 'auto' | 'native' | 'net';
+
 /** Socket settings shared by servers and clients. */
 export interface SocketOptions {
+  /**
+   * The backend. `native`: the epoll engine of the native addon (an error where it was not
+   * built); `net`: Node's own sockets; `auto`: native where the addon is built, else `net`.
+   * @default 'auto'
+   */
+  readonly transport?: TransportChoice;
   /**
    * Disable Nagle's algorithm, so small replies leave at once (asyncio does the same).
    * @default true

@@ -19,7 +19,7 @@ import type { Transport } from '../transport.js';
 import { SocketTransport } from './socket-transport.js';
 
 /** Owner of client transports: reports failures to the caller's hook; nothing to track. */
-class ClientOwner implements TransportOwner {
+export class ClientOwner implements TransportOwner {
   readonly #onError: ErrorHook;
   constructor(onError: ErrorHook) {
     this.#onError = onError;

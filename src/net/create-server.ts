@@ -9,7 +9,7 @@ import { InvalidArgumentError, ListenError } from '../errors.js';
 import type { ServerOptions } from '../options.js';
 import type { ProtocolFactory } from '../protocol.js';
 import { ConnectionRegistry, defaultErrorHook, type Listener, Server } from '../server.js';
-import { type Endpoint, listen } from './listener.js';
+import { type Endpoint, type ListenSettings, listen } from './listener.js';
 
 /** The addresses asyncio binds when no host is given: every interface, IPv4 and IPv6. */
 const ALL_INTERFACES = ['0.0.0.0', '::'] as const;
@@ -17,15 +17,20 @@ const ALL_INTERFACES = ['0.0.0.0', '::'] as const;
 /** System errors that mean "this machine has no such address family": skip, as asyncio does. */
 const NO_SUCH_FAMILY = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL']);
 
+/** Starts listening on one endpoint: `net`'s by default, another backend's when given. */
+export type ListenFunction = (endpoint: Endpoint, settings: ListenSettings) => Promise<Listener>;
+
 /**
  * Listen for connections and make one protocol per connection with `factory`
  * (asyncio's `loop.create_server`). Resolves once every address listens.
+ * @param listenOn the backend's listen; everything else (addresses, registry, server) is shared.
  * @throws ListenError when an address cannot be listened on (in use, permission denied…).
  * @throws InvalidArgumentError for bad options.
  */
 export async function createServer(
   factory: ProtocolFactory,
   options: ServerOptions = {},
+  listenOn: ListenFunction = listen,
 ): Promise<Server> {
   if (typeof factory !== 'function') {
     throw new InvalidArgumentError('createServer() needs a protocol factory function');
@@ -50,14 +55,14 @@ export async function createServer(
   const listeners: Listener[] = [];
   try {
     if (options.path !== undefined) {
-      listeners.push(await listen({ path: options.path }, settings));
+      listeners.push(await listenOn({ path: options.path }, settings));
     } else {
       const { addresses, optionalFamilies } = await resolveHosts(options.host);
       let port = options.port ?? 0;
       for (const address of addresses) {
         const endpoint: Endpoint = { host: address, port, ipv6Only: net.isIPv6(address) };
         try {
-          const listener = await listen(endpoint, settings);
+          const listener = await listenOn(endpoint, settings);
           listeners.push(listener);
           // Port 0: every further address takes the port the first one got.
           if (port === 0 && listener.address.family !== 'unix') port = listener.address.port;

@@ -1,0 +1,865 @@
+/*
+ * The engine: sockets in generation-tagged slots, one poller, batches of event records.
+ * See engine.h for the contract; this file is the machinery.
+ */
+#define _GNU_SOURCE
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "poller.h"
+
+/* An id is (generation << SLOT_BITS) | index: 4 Mi slots, 512 generations, always positive. */
+#define SLOT_BITS 22
+#define SLOT_MASK ((1u << SLOT_BITS) - 1u)
+#define GEN_MASK 0x1ffu
+/* Slots live in pages that never move, so a slot pointer stays valid while the table grows. */
+#define PAGE_BITS 12
+#define PAGE_SLOTS (1u << PAGE_BITS)
+#define MAX_PAGES ((1u << SLOT_BITS) / PAGE_SLOTS)
+#define NO_SLOT UINT32_MAX
+
+/* The most one socket reads in one read() (Node's own default read size). */
+#define READ_MAX (64 * 1024)
+/* A read is only started with at least this much room left in the batch's data buffer: a
+ * smaller read would split a typical burst in two wake-ups for nothing. */
+#define READ_MIN (16 * 1024)
+/* Reads of one socket per wake-up, when each filled what it asked for (a bulk sender). */
+#define READS_PER_WAKE 4
+/* Events taken from the poller per wake-up; a connection writes at most 3 records per event. */
+#define EVENTS_PER_WAKE 256
+#define RECORDS_PER_EVENT 3
+/* A queued chunk holds at least this much, so a stream of small writes makes few allocations. */
+#define CHUNK_MIN 4096
+/* iovecs per sendmsg() when flushing the queue. */
+#define FLUSH_IOV 64
+/* Reads of at most READ_MAX spent draining a closing socket before close(), so close sends FIN
+ * rather than the RST Linux answers unread data with; bounded, a flood cannot stall us. */
+#define DRAIN_READS 16
+
+enum slot_flags {
+  F_USED = 1u << 0,
+  F_LISTENER = 1u << 1,
+  F_READING = 1u << 2,     /* JavaScript wants data */
+  F_BUFFERED = 1u << 3,    /* JavaScript reads with engine_read_into */
+  F_CONNECTING = 1u << 4,  /* connect() in progress */
+  F_CLOSING = 1u << 5,     /* graceful close: flush, then close; reads are discarded */
+  F_SHUT_PENDING = 1u << 6, /* shutdown(SHUT_WR) once the queue is flushed */
+  F_RD_EOF = 1u << 7,      /* read() returned 0: nothing more to read */
+  F_UNIX = 1u << 8,
+  F_PAUSED = 1u << 9,      /* listener: not watched (accept back-off) */
+  F_NODELAY = 1u << 10,    /* listener: set TCP_NODELAY on accepted sockets */
+  F_KEEPALIVE = 1u << 11,  /* listener: set SO_KEEPALIVE on accepted sockets */
+};
+
+typedef struct chunk {
+  struct chunk *next;
+  uint32_t capacity;
+  uint32_t start; /* first byte not yet sent */
+  uint32_t end;   /* one past the last byte queued */
+  uint8_t bytes[];
+} chunk_t;
+
+typedef struct slot {
+  int fd;
+  uint32_t flags;
+  uint32_t gen;
+  uint32_t watched; /* the poller interest registered now; 0 when not registered */
+  union {
+    struct { /* a connection */
+      chunk_t *head;
+      chunk_t *tail;
+      size_t queued;
+    } c;
+    struct { /* a listener */
+      char *path; /* a Unix listener's path, unlinked on close */
+      int keepalive_delay_s;
+    } l;
+    uint32_t next_free; /* a free slot: the next free one */
+  } u;
+} slot_t;
+
+struct engine {
+  poller_t *poller;
+  slot_t *pages[MAX_PAGES];
+  uint32_t slots; /* slots ever made (pages * PAGE_SLOTS) */
+  uint32_t free_head;
+  uint32_t live;
+  int32_t *records;
+  uint32_t capacity; /* records */
+  uint32_t count;    /* records written in this batch */
+  uint8_t *data;
+  size_t data_size;
+  size_t data_used;
+};
+
+static uint8_t discard[READ_MAX];
+
+/* ---- slots ---- */
+
+static inline slot_t *slot_at(engine_t *e, uint32_t index) {
+  return &e->pages[index >> PAGE_BITS][index & (PAGE_SLOTS - 1u)];
+}
+
+static inline int32_t slot_id(const slot_t *s, uint32_t index) {
+  return (int32_t)((s->gen << SLOT_BITS) | index);
+}
+
+/* The live slot an id names, or NULL for a stale or bad id. */
+static slot_t *lookup(engine_t *e, int32_t id) {
+  if (id < 0) return NULL;
+  uint32_t index = (uint32_t)id & SLOT_MASK;
+  if (index >= e->slots) return NULL;
+  slot_t *s = slot_at(e, index);
+  if ((s->flags & F_USED) == 0 || s->gen != ((uint32_t)id >> SLOT_BITS)) return NULL;
+  return s;
+}
+
+static int slot_alloc(engine_t *e, int fd, uint32_t flags, int32_t *id) {
+  if (e->free_head == NO_SLOT) {
+    uint32_t page = e->slots >> PAGE_BITS;
+    if (page >= MAX_PAGES) return EMFILE;
+    slot_t *slots = calloc(PAGE_SLOTS, sizeof *slots);
+    if (slots == NULL) return ENOMEM;
+    e->pages[page] = slots;
+    /* Chain the new page so the lowest index is handed out first. */
+    for (uint32_t i = PAGE_SLOTS; i-- > 0;) {
+      slots[i].u.next_free = e->free_head;
+      e->free_head = e->slots + i;
+    }
+    e->slots += PAGE_SLOTS;
+  }
+  uint32_t index = e->free_head;
+  slot_t *s = slot_at(e, index);
+  e->free_head = s->u.next_free;
+  s->fd = fd;
+  s->flags = F_USED | flags;
+  s->watched = 0;
+  memset(&s->u, 0, sizeof s->u);
+  e->live++;
+  *id = slot_id(s, index);
+  return 0;
+}
+
+static void queue_free(slot_t *s) {
+  chunk_t *chunk = s->u.c.head;
+  while (chunk != NULL) {
+    chunk_t *next = chunk->next;
+    free(chunk);
+    chunk = next;
+  }
+  s->u.c.head = s->u.c.tail = NULL;
+  s->u.c.queued = 0;
+}
+
+/* Closes the descriptor (which also drops it from the poller) and frees the slot. */
+static void slot_release(engine_t *e, slot_t *s, uint32_t index) {
+  if (s->flags & F_LISTENER) {
+    if (s->u.l.path != NULL) {
+      /* libuv unlinks a listening pipe's path on close too; a missing file is no fault. */
+      (void)unlink(s->u.l.path);
+      free(s->u.l.path);
+    }
+  } else {
+    queue_free(s);
+  }
+  /* Linux always releases the descriptor, even when close() reports EINTR or EIO; retrying
+   * could close a descriptor someone else just opened. */
+  (void)close(s->fd);
+  s->fd = -1;
+  s->flags = 0;
+  s->watched = 0;
+  s->gen = (s->gen + 1u) & GEN_MASK;
+  s->u.next_free = e->free_head;
+  e->free_head = index;
+  e->live--;
+}
+
+static inline uint32_t index_of(int32_t id) { return (uint32_t)id & SLOT_MASK; }
+
+/* Brings the poller's interest in line with what the slot needs; 0 or an errno. */
+static int watch(engine_t *e, slot_t *s, int32_t id) {
+  uint32_t want = 0;
+  if (s->flags & F_LISTENER) {
+    want = (s->flags & F_PAUSED) ? 0u : POLLER_IN;
+  } else if (s->flags & F_CONNECTING) {
+    want = POLLER_OUT;
+  } else {
+    if ((s->flags & (F_READING | F_CLOSING)) && !(s->flags & F_RD_EOF)) want |= POLLER_IN;
+    if (s->u.c.queued > 0) want |= POLLER_OUT;
+  }
+  if (want == s->watched) return 0;
+  int error;
+  if (want == 0) {
+    /* Not watching at all (rather than an empty mask) keeps a paused socket whose peer hung
+     * up from being reported over and over: EPOLLHUP cannot be masked. */
+    error = poller_remove(e->poller, s->fd);
+  } else if (s->watched == 0) {
+    error = poller_add(e->poller, s->fd, want, (uint32_t)id);
+  } else {
+    error = poller_modify(e->poller, s->fd, want, (uint32_t)id);
+  }
+  if (error == 0) s->watched = want;
+  return error;
+}
+
+/* ---- records ---- */
+
+static inline void emit(engine_t *e, int32_t kind, int32_t id, int32_t a, int32_t b) {
+  int32_t *r = e->records + (size_t)e->count * ENGINE_RECORD;
+  r[0] = kind;
+  r[1] = id;
+  r[2] = a;
+  r[3] = b;
+  e->count++;
+}
+
+static inline int32_t saturate(size_t value) {
+  return value > (size_t)INT32_MAX ? INT32_MAX : (int32_t)value;
+}
+
+/* The engine gave up on a connection: close it and tell JavaScript why. */
+static void lose(engine_t *e, slot_t *s, int32_t id, int error) {
+  slot_release(e, s, index_of(id));
+  emit(e, EV_LOST, id, error, 0);
+}
+
+/* ---- socket helpers ---- */
+
+static int set_int_option(int fd, int level, int name, int value) {
+  return setsockopt(fd, level, name, &value, sizeof value) == 0 ? 0 : errno;
+}
+
+/* TCP options of a new connection. A failure leaves the socket usable with the system's
+ * defaults, which is what Node does too (it ignores setNoDelay/setKeepAlive errors). */
+static void apply_options(int fd, uint32_t options, int keepalive_delay_s) {
+  if (options & ENGINE_OPT_NODELAY) (void)set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+  if (options & ENGINE_OPT_KEEPALIVE) {
+    (void)set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+    if (keepalive_delay_s > 0)
+      (void)set_int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE, keepalive_delay_s);
+  }
+}
+
+static int is_transient_accept_error(int error) {
+  /* The connection died in the backlog, or a signal interrupted us: try the next one. */
+  return error == EINTR || error == ECONNABORTED || error == EPROTO || error == EPERM;
+}
+
+/* Reads and drops what the peer sent, so close() sends FIN instead of RST. 0, or an errno
+ * when the socket failed (the caller closes it either way). */
+static int drain(int fd) {
+  for (int i = 0; i < DRAIN_READS; i++) {
+    ssize_t n = recv(fd, discard, sizeof discard, 0);
+    if (n > 0) continue;
+    if (n == 0) return 0;
+    if (errno == EINTR) continue;
+    return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : errno;
+  }
+  return 0;
+}
+
+/* ---- the write queue ---- */
+
+static int queue_append(slot_t *s, const uint8_t *bytes, size_t length) {
+  if (length == 0) return 0;
+  chunk_t *tail = s->u.c.tail;
+  if (tail != NULL && tail->capacity - tail->end >= length) {
+    memcpy(tail->bytes + tail->end, bytes, length);
+    tail->end += (uint32_t)length;
+    s->u.c.queued += length;
+    return 0;
+  }
+  /* A chunk's offsets are 32-bit: split anything larger. */
+  while (length > 0) {
+    size_t take = length > (size_t)UINT32_MAX / 2 ? (size_t)UINT32_MAX / 2 : length;
+    size_t capacity = take < CHUNK_MIN ? CHUNK_MIN : take;
+    chunk_t *chunk = malloc(sizeof *chunk + capacity);
+    if (chunk == NULL) return ENOMEM;
+    chunk->next = NULL;
+    chunk->capacity = (uint32_t)capacity;
+    chunk->start = 0;
+    chunk->end = (uint32_t)take;
+    memcpy(chunk->bytes, bytes, take);
+    if (s->u.c.tail != NULL) s->u.c.tail->next = chunk;
+    else s->u.c.head = chunk;
+    s->u.c.tail = chunk;
+    s->u.c.queued += take;
+    bytes += take;
+    length -= take;
+  }
+  return 0;
+}
+
+/* Sends what the queue holds until the kernel is full. 0, or an errno when the socket failed. */
+static int queue_flush(slot_t *s) {
+  while (s->u.c.head != NULL) {
+    struct iovec iov[FLUSH_IOV];
+    int count = 0;
+    for (chunk_t *c = s->u.c.head; c != NULL && count < FLUSH_IOV; c = c->next) {
+      iov[count].iov_base = c->bytes + c->start;
+      iov[count].iov_len = c->end - c->start;
+      count++;
+    }
+    struct msghdr message = {.msg_iov = iov, .msg_iovlen = (size_t)count};
+    ssize_t n = sendmsg(s->fd, &message, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      return errno;
+    }
+    size_t sent = (size_t)n;
+    s->u.c.queued -= sent;
+    while (sent > 0) {
+      chunk_t *c = s->u.c.head;
+      size_t left = c->end - c->start;
+      if (sent < left) {
+        c->start += (uint32_t)sent;
+        break;
+      }
+      sent -= left;
+      s->u.c.head = c->next;
+      if (s->u.c.head == NULL) s->u.c.tail = NULL;
+      free(c);
+    }
+  }
+  return 0;
+}
+
+/* The queue is empty: do what was waiting for it. Returns 1 when the slot was closed. */
+static int after_flush(engine_t *e, slot_t *s, int32_t id, int emit_lost) {
+  if (s->flags & F_CLOSING) {
+    int error = drain(s->fd);
+    (void)error; /* closing anyway; a clean close was asked for */
+    slot_release(e, s, index_of(id));
+    if (emit_lost) emit(e, EV_LOST, id, 0, 0);
+    return 1;
+  }
+  if (s->flags & F_SHUT_PENDING) {
+    s->flags &= ~F_SHUT_PENDING;
+    /* ENOTCONN: the peer already reset; the next read or write reports that. */
+    if (shutdown(s->fd, SHUT_WR) != 0 && errno != ENOTCONN) return -errno;
+  }
+  return 0;
+}
+
+/* ---- the wake-up ---- */
+
+static void on_listener(engine_t *e, slot_t *s, int32_t lid) {
+  while (e->count + 1 <= e->capacity) {
+    int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      int error = errno;
+      if (error == EAGAIN || error == EWOULDBLOCK) return;
+      if (is_transient_accept_error(error)) continue;
+      /* EMFILE, ENFILE, ENOBUFS, ENOMEM: the pending connection stays in the backlog and the
+       * listener stays readable, so keep watching and we would spin. Stop; JavaScript resumes
+       * us after a back-off. */
+      s->flags |= F_PAUSED;
+      int werror = watch(e, s, lid);
+      (void)werror; /* removing an interest only fails for a descriptor already gone */
+      emit(e, EV_ACCEPT_ERROR, lid, error, 0);
+      return;
+    }
+    if (!(s->flags & F_UNIX)) {
+      uint32_t options = ((s->flags & F_NODELAY) ? ENGINE_OPT_NODELAY : 0u) |
+                         ((s->flags & F_KEEPALIVE) ? ENGINE_OPT_KEEPALIVE : 0u);
+      apply_options(fd, options, s->u.l.keepalive_delay_s);
+    }
+    int32_t id;
+    uint32_t unix_flag = s->flags & F_UNIX;
+    if (slot_alloc(e, fd, F_READING | unix_flag, &id) != 0) {
+      (void)close(fd); /* no room for it: shed this connection, keep serving the others */
+      continue;
+    }
+    /* slot_alloc may have added a page; s is still valid (pages never move). */
+    slot_t *c = slot_at(e, index_of(id));
+    if (watch(e, c, id) != 0) {
+      slot_release(e, c, index_of(id));
+      continue;
+    }
+    emit(e, EV_ACCEPTED, lid, id, 0);
+  }
+}
+
+static void on_readable(engine_t *e, slot_t *s, int32_t id) {
+  if (s->flags & F_CLOSING) {
+    ssize_t n = recv(s->fd, discard, sizeof discard, 0);
+    if (n == 0) {
+      s->flags |= F_RD_EOF;
+      int error = watch(e, s, id);
+      if (error != 0) lose(e, s, id, error);
+    } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      lose(e, s, id, errno);
+    }
+    return;
+  }
+  if (s->flags & F_BUFFERED) {
+    emit(e, EV_READABLE, id, 0, 0);
+    return;
+  }
+  for (int reads = 0; reads < READS_PER_WAKE; reads++) {
+    size_t room = e->data_size - e->data_used;
+    if (room < READ_MIN) return; /* level-triggered: reported again next wake-up */
+    size_t want = room < READ_MAX ? room : READ_MAX;
+    ssize_t n = recv(s->fd, e->data + e->data_used, want, 0);
+    if (n > 0) {
+      emit(e, EV_DATA, id, (int32_t)e->data_used, (int32_t)n);
+      e->data_used += (size_t)n;
+      /* A short read emptied the socket: another read would only return EAGAIN. */
+      if ((size_t)n < want || e->count + RECORDS_PER_EVENT > e->capacity) return;
+      continue;
+    }
+    if (n == 0) {
+      s->flags |= F_RD_EOF;
+      int error = watch(e, s, id);
+      if (error != 0) {
+        lose(e, s, id, error);
+        return;
+      }
+      emit(e, EV_EOF, id, 0, 0);
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    lose(e, s, id, errno);
+    return;
+  }
+}
+
+static void on_connected(engine_t *e, slot_t *s, int32_t id) {
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+  if (error == 0) {
+    s->flags = (s->flags & ~F_CONNECTING) | F_READING;
+    error = watch(e, s, id);
+  }
+  if (error != 0) {
+    slot_release(e, s, index_of(id));
+    emit(e, EV_CONNECTED, id, error, 0);
+    return;
+  }
+  emit(e, EV_CONNECTED, id, 0, 0);
+}
+
+static void on_writable(engine_t *e, slot_t *s, int32_t id) {
+  size_t before = s->u.c.queued;
+  int error = queue_flush(s);
+  if (error != 0) {
+    lose(e, s, id, error);
+    return;
+  }
+  if (s->u.c.queued != before && !(s->flags & F_CLOSING)) {
+    emit(e, EV_WRITTEN, id, saturate(s->u.c.queued), 0);
+  }
+  if (s->u.c.queued == 0) {
+    int result = after_flush(e, s, id, 1);
+    if (result == 1) return;
+    if (result < 0) {
+      lose(e, s, id, -result);
+      return;
+    }
+  }
+  error = watch(e, s, id);
+  if (error != 0) lose(e, s, id, error);
+}
+
+uint32_t engine_collect(engine_t *e) {
+  e->count = 0;
+  e->data_used = 0;
+  poller_event_t events[EVENTS_PER_WAKE];
+  uint32_t room = (e->capacity - e->count) / RECORDS_PER_EVENT;
+  int max = room < EVENTS_PER_WAKE ? (int)room : EVENTS_PER_WAKE;
+  int n = poller_wait(e->poller, events, max);
+  /* A failing epoll_wait (EBADF, EFAULT) would be a bug here; nothing to deliver then. */
+  for (int i = 0; i < n; i++) {
+    int32_t id = (int32_t)events[i].token;
+    slot_t *s = lookup(e, id);
+    if (s == NULL) continue; /* closed earlier in this wake-up */
+    uint32_t ready = events[i].events;
+    if (s->flags & F_LISTENER) {
+      on_listener(e, s, id);
+      continue;
+    }
+    if (e->count + RECORDS_PER_EVENT > e->capacity) break;
+    if (s->flags & F_CONNECTING) {
+      on_connected(e, s, id);
+      continue;
+    }
+    /* Write first: a flush that completes a graceful close ends the socket, and a read then
+     * has nothing to do. An error or hang-up is found by whichever of the two runs. */
+    if ((ready & (POLLER_OUT | POLLER_ERR | POLLER_HUP)) && s->u.c.queued > 0) {
+      on_writable(e, s, id);
+      if (lookup(e, id) == NULL) continue;
+    }
+    if ((ready & (POLLER_IN | POLLER_ERR | POLLER_HUP)) && (s->watched & POLLER_IN)) {
+      on_readable(e, s, id);
+    }
+  }
+  return e->count;
+}
+
+/* ---- lifetime ---- */
+
+int engine_open(engine_t **out, int32_t *records, uint32_t capacity, uint8_t *data,
+                size_t data_size) {
+  if (capacity < RECORDS_PER_EVENT || data_size < READ_MIN) return EINVAL;
+  engine_t *e = calloc(1, sizeof *e);
+  if (e == NULL) return ENOMEM;
+  int error = poller_open(&e->poller);
+  if (error != 0) {
+    free(e);
+    return error;
+  }
+  e->free_head = NO_SLOT;
+  e->records = records;
+  e->capacity = capacity;
+  e->data = data;
+  e->data_size = data_size;
+  *out = e;
+  return 0;
+}
+
+void engine_close(engine_t *e) {
+  if (e == NULL) return;
+  for (uint32_t index = 0; index < e->slots; index++) {
+    slot_t *s = slot_at(e, index);
+    if (s->flags & F_USED) slot_release(e, s, index);
+  }
+  for (uint32_t page = 0; page < MAX_PAGES && e->pages[page] != NULL; page++) {
+    free(e->pages[page]);
+  }
+  poller_close(e->poller);
+  free(e);
+}
+
+int engine_poll_fd(const engine_t *e) { return poller_fd(e->poller); }
+
+uint32_t engine_live(const engine_t *e) { return e->live; }
+
+/* ---- listeners ---- */
+
+static int32_t adopt_listener(engine_t *e, int fd, uint32_t flags) {
+  int32_t id;
+  int error = slot_alloc(e, fd, F_LISTENER | flags, &id);
+  if (error != 0) {
+    (void)close(fd);
+    return -error;
+  }
+  slot_t *s = slot_at(e, index_of(id));
+  error = watch(e, s, id);
+  if (error != 0) {
+    slot_release(e, s, index_of(id));
+    return -error;
+  }
+  return id;
+}
+
+int32_t engine_listen(engine_t *e, const struct sockaddr *address, socklen_t length, int backlog,
+                      int ipv6_only, uint32_t options, int keepalive_delay_s) {
+  int fd = socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int error = 0;
+  /* libuv sets SO_REUSEADDR on every TCP listener: a restarted server can rebind at once. */
+  error = set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  if (error == 0 && address->sa_family == AF_INET6) {
+    error = set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, ipv6_only ? 1 : 0);
+  }
+  if (error == 0 && bind(fd, address, length) != 0) error = errno;
+  if (error == 0 && listen(fd, backlog) != 0) error = errno;
+  if (error != 0) {
+    (void)close(fd);
+    return -error;
+  }
+  uint32_t flags = ((options & ENGINE_OPT_NODELAY) ? F_NODELAY : 0u) |
+                   ((options & ENGINE_OPT_KEEPALIVE) ? F_KEEPALIVE : 0u);
+  int32_t id = adopt_listener(e, fd, flags);
+  if (id >= 0) slot_at(e, index_of(id))->u.l.keepalive_delay_s = keepalive_delay_s;
+  return id;
+}
+
+static int unix_address(const char *path, struct sockaddr_un *address, socklen_t *length) {
+  size_t size = strlen(path);
+  if (size == 0 || size >= sizeof address->sun_path) return ENAMETOOLONG;
+  memset(address, 0, sizeof *address);
+  address->sun_family = AF_UNIX;
+  memcpy(address->sun_path, path, size);
+  *length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + size + 1);
+  return 0;
+}
+
+int32_t engine_listen_unix(engine_t *e, const char *path, int backlog) {
+  struct sockaddr_un address;
+  socklen_t length;
+  int error = unix_address(path, &address, &length);
+  if (error != 0) return -error;
+  char *copy = strdup(path);
+  if (copy == NULL) return -ENOMEM;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = errno;
+    free(copy);
+    return -error;
+  }
+  if (bind(fd, (struct sockaddr *)&address, length) != 0) {
+    error = errno;
+    (void)close(fd);
+    free(copy);
+    return -error;
+  }
+  if (listen(fd, backlog) != 0) {
+    error = errno;
+    (void)close(fd);
+    (void)unlink(path);
+    free(copy);
+    return -error;
+  }
+  int32_t id = adopt_listener(e, fd, F_UNIX);
+  if (id < 0) {
+    (void)unlink(path);
+    free(copy);
+    return id;
+  }
+  slot_at(e, index_of(id))->u.l.path = copy;
+  return id;
+}
+
+int engine_listener_watch(engine_t *e, int32_t id, int on) {
+  slot_t *s = lookup(e, id);
+  if (s == NULL || !(s->flags & F_LISTENER)) return -EBADF;
+  if (on) s->flags &= ~F_PAUSED;
+  else s->flags |= F_PAUSED;
+  int error = watch(e, s, id);
+  return error == 0 ? 0 : -error;
+}
+
+int engine_close_listener(engine_t *e, int32_t id) {
+  slot_t *s = lookup(e, id);
+  if (s == NULL || !(s->flags & F_LISTENER)) return -EBADF;
+  slot_release(e, s, index_of(id));
+  return 0;
+}
+
+/* ---- connections ---- */
+
+static int32_t start_connect(engine_t *e, int fd, const struct sockaddr *address,
+                             socklen_t length, uint32_t flags) {
+  int error = 0;
+  while (connect(fd, address, length) != 0) {
+    if (errno == EINTR) continue; /* the connect goes on in the background; wait for it */
+    if (errno != EINPROGRESS) error = errno;
+    break;
+  }
+  if (error != 0) {
+    (void)close(fd);
+    return -error;
+  }
+  int32_t id;
+  error = slot_alloc(e, fd, F_CONNECTING | flags, &id);
+  if (error != 0) {
+    (void)close(fd);
+    return -error;
+  }
+  /* Even a connect that completed at once reports through EV_CONNECTED on the next wake-up
+   * (the socket is writable), so the caller sees one path. */
+  slot_t *s = slot_at(e, index_of(id));
+  error = watch(e, s, id);
+  if (error != 0) {
+    slot_release(e, s, index_of(id));
+    return -error;
+  }
+  return id;
+}
+
+int32_t engine_connect(engine_t *e, const struct sockaddr *address, socklen_t length,
+                       const struct sockaddr *local, socklen_t local_length, uint32_t options,
+                       int keepalive_delay_s) {
+  int fd = socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  if (local != NULL && bind(fd, local, local_length) != 0) {
+    int error = errno;
+    (void)close(fd);
+    return -error;
+  }
+  apply_options(fd, options, keepalive_delay_s);
+  return start_connect(e, fd, address, length, 0);
+}
+
+int32_t engine_connect_unix(engine_t *e, const char *path) {
+  struct sockaddr_un address;
+  socklen_t length;
+  int error = unix_address(path, &address, &length);
+  if (error != 0) return -error;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  return start_connect(e, fd, (struct sockaddr *)&address, length, F_UNIX);
+}
+
+static slot_t *lookup_connection(engine_t *e, int32_t id) {
+  slot_t *s = lookup(e, id);
+  return (s == NULL || (s->flags & F_LISTENER)) ? NULL : s;
+}
+
+/* A call from JavaScript found the socket broken: close it, report -errno. */
+static int64_t fail(engine_t *e, slot_t *s, int32_t id, int error) {
+  slot_release(e, s, index_of(id));
+  return -(int64_t)error;
+}
+
+int64_t engine_writev(engine_t *e, int32_t id, const struct iovec *iov, int count) {
+  slot_t *s = lookup_connection(e, id);
+  if (s == NULL) return -EBADF;
+  int skip = 0;
+  size_t offset = 0; /* bytes of iov[skip] already sent */
+  if (s->u.c.queued == 0) {
+    /* Nothing queued: try the kernel directly; queue only what it did not take. Pieces past
+     * IOV_MAX go to the queue, whose flush sends them in order. */
+    struct msghdr message = {.msg_iov = (struct iovec *)iov,
+                             .msg_iovlen = (size_t)(count < IOV_MAX ? count : IOV_MAX)};
+    ssize_t n;
+    do {
+      n = sendmsg(s->fd, &message, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(e, s, id, errno);
+      n = 0;
+    }
+    size_t sent = (size_t)n;
+    while (skip < count && sent >= iov[skip].iov_len) {
+      sent -= iov[skip].iov_len;
+      skip++;
+    }
+    offset = sent;
+    if (skip == count) return 0;
+  }
+  for (int i = skip; i < count; i++) {
+    size_t from = i == skip ? offset : 0;
+    if (queue_append(s, (const uint8_t *)iov[i].iov_base + from, iov[i].iov_len - from) != 0) {
+      return fail(e, s, id, ENOMEM);
+    }
+  }
+  int error = watch(e, s, id);
+  if (error != 0) return fail(e, s, id, error);
+  return (int64_t)s->u.c.queued;
+}
+
+int64_t engine_write(engine_t *e, int32_t id, const uint8_t *bytes, size_t length) {
+  slot_t *s = lookup_connection(e, id);
+  if (s == NULL) return -EBADF;
+  if (s->u.c.queued == 0) {
+    ssize_t n;
+    do {
+      n = send(s->fd, bytes, length, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)length) return 0;
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(e, s, id, errno);
+      n = 0;
+    }
+    bytes += n;
+    length -= (size_t)n;
+  }
+  if (queue_append(s, bytes, length) != 0) return fail(e, s, id, ENOMEM);
+  int error = watch(e, s, id);
+  if (error != 0) return fail(e, s, id, error);
+  return (int64_t)s->u.c.queued;
+}
+
+int engine_shutdown(engine_t *e, int32_t id) {
+  slot_t *s = lookup_connection(e, id);
+  if (s == NULL) return -EBADF;
+  s->flags |= F_SHUT_PENDING;
+  if (s->u.c.queued > 0) return 0;
+  int result = after_flush(e, s, id, 0);
+  if (result < 0) return (int)fail(e, s, id, -result);
+  return 0;
+}
+
+int engine_close_graceful(engine_t *e, int32_t id) {
+  slot_t *s = lookup_connection(e, id);
+  if (s == NULL) return -EBADF;
+  if (s->flags & F_CONNECTING) {
+    slot_release(e, s, index_of(id));
+    return 1;
+  }
+  s->flags |= F_CLOSING;
+  if (s->u.c.queued == 0) {
+    after_flush(e, s, id, 0);
+    return 1;
+  }
+  /* Keep reading (and dropping) while the queue drains: see DRAIN_READS. */
+  int error = watch(e, s, id);
+  if (error != 0) return (int)fail(e, s, id, error);
+  return 0;
+}
+
+int engine_abort(engine_t *e, int32_t id) {
+  slot_t *s = lookup_connection(e, id);
+  if (s == NULL) return -EBADF;
+  if (!(s->flags & (F_UNIX | F_CONNECTING))) {
+    /* A zero linger time makes close() send RST and drop what the kernel still holds. If it
+     * fails, close() sends FIN instead: still the end of the connection. */
+    struct linger linger = {.l_onoff = 1, .l_linger = 0};
+    (void)setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+  }
+  slot_release(e, s, index_of(id));
+  return 0;
+}
+
+int engine_set_reading(engine_t *e, int32_t id, int reading) {
+  slot_t *s = lookup_connection(e, id);
+  if (s == NULL) return -EBADF;
+  if (reading) s->flags |= F_READING;
+  else s->flags &= ~F_READING;
+  int error = watch(e, s, id);
+  return error == 0 ? 0 : (int)fail(e, s, id, error);
+}
+
+int engine_set_buffered(engine_t *e, int32_t id, int buffered) {
+  slot_t *s = lookup_connection(e, id);
+  if (s == NULL) return -EBADF;
+  if (buffered) s->flags |= F_BUFFERED;
+  else s->flags &= ~F_BUFFERED;
+  return 0;
+}
+
+int64_t engine_read_into(engine_t *e, int32_t id, uint8_t *buffer, size_t length) {
+  slot_t *s = lookup_connection(e, id);
+  if (s == NULL) return -EBADF;
+  ssize_t n;
+  do {
+    n = recv(s->fd, buffer, length, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) return n;
+  if (n == 0) {
+    s->flags |= F_RD_EOF;
+    int error = watch(e, s, id);
+    return error == 0 ? 0 : fail(e, s, id, error);
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
+  return fail(e, s, id, errno);
+}
+
+int engine_address(engine_t *e, int32_t id, int peer, struct sockaddr_storage *out,
+                   socklen_t *length) {
+  slot_t *s = lookup(e, id);
+  if (s == NULL) return -EBADF;
+  *length = sizeof *out;
+  int result = peer ? getpeername(s->fd, (struct sockaddr *)out, length)
+                    : getsockname(s->fd, (struct sockaddr *)out, length);
+  return result == 0 ? 0 : -errno;
+}
+
+int engine_is_unix(engine_t *e, int32_t id) {
+  slot_t *s = lookup(e, id);
+  if (s == NULL) return -EBADF;
+  return (s->flags & F_UNIX) ? 1 : 0;
+}

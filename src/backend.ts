@@ -1,0 +1,51 @@
+/**
+ * Which backend carries a server's or a client's connections: the `transport` option resolved
+ * against what this machine has. `auto` picks the native engine where its addon was built and
+ * `net` otherwise (saying so once per process, on stderr); `native` where it was not built is
+ * an error thrown at once.
+ */
+import { InvalidArgumentError } from './errors.js';
+import { nativeUnavailableReason } from './native/binding.js';
+import type { TransportChoice } from './options.js';
+
+/** The backend in use: what `auto` resolves to. */
+export type Backend = 'native' | 'net';
+
+let fallbackTold = false;
+
+/**
+ * The backend a `transport` option means here.
+ * @param needsNet the connection needs a `net` feature the native engine lacks (TLS): `auto`
+ *   then picks `net` without a word, and `native` is an error.
+ * @throws InvalidArgumentError for an unknown choice, or `native` where it is not available.
+ */
+export function resolveBackend(choice: TransportChoice | undefined, needsNet = false): Backend {
+  const wanted = choice ?? 'auto';
+  if (wanted !== 'auto' && wanted !== 'native' && wanted !== 'net') {
+    throw new InvalidArgumentError(
+      `transport must be 'auto', 'native' or 'net', got ${String(wanted)}`,
+    );
+  }
+  if (wanted === 'net') return 'net';
+  if (needsNet) {
+    if (wanted === 'native') {
+      throw new InvalidArgumentError("transport 'native' does not do TLS; use 'net' or 'auto'");
+    }
+    return 'net';
+  }
+  const reason = nativeUnavailableReason();
+  if (reason === undefined) return 'native';
+  if (wanted === 'native') {
+    throw new InvalidArgumentError(`transport 'native' is not available: ${reason}`);
+  }
+  if (!fallbackTold) {
+    fallbackTold = true;
+    console.error(`aionet: native transport not available (${reason}); using net`);
+  }
+  return 'net';
+}
+
+/** Whether the native engine can be used in this process. */
+export function nativeAvailable(): boolean {
+  return nativeUnavailableReason() === undefined;
+}

@@ -1,0 +1,178 @@
+/**
+ * The native event loop's JavaScript half: it starts the engine once, and turns each batch the
+ * engine collects in one wake-up (fixed-size records in a shared `Int32Array`, the bytes read in
+ * one shared buffer) into calls on the connections and listeners the records name.
+ *
+ * One call from C per wake-up, whatever the number of reads in it. A record names a socket by a
+ * generation-tagged id: a record for a socket closed earlier in the same batch (whose slot and
+ * descriptor may already serve a new socket) finds no owner with that exact id and is skipped.
+ * Each record is handled in its own `try`, so one failure cannot starve the rest of the batch.
+ */
+import { type NativeBinding, nativeBinding } from './binding.js';
+
+/** Records the engine may write per wake-up. Each is 4 int32s: kind, id, a, b. */
+const BATCH_RECORDS = 2048;
+const RECORD = 4;
+/**
+ * Bytes read per wake-up, at most. The engine reads each ready socket once (up to 64 KiB) while
+ * at least 16 KiB are left: 1 MiB holds a wake-up of 1,000 busy connections without a split.
+ */
+const BATCH_BYTES = 1024 * 1024;
+/** The low bits of an id name the slot (see native/src/engine.c). */
+const SLOT_MASK = (1 << 22) - 1;
+
+const EV_DATA = 1;
+const EV_READABLE = 2;
+const EV_EOF = 3;
+const EV_WRITTEN = 4;
+const EV_CONNECTED = 5;
+const EV_ACCEPTED = 6;
+const EV_ACCEPT_ERROR = 7;
+const EV_LOST = 8;
+
+/** A connection as the loop sees it. */
+export interface EngineConnection {
+  readonly id: number;
+  /** Bytes arrived; the buffer is the connection's own copy. */
+  engineData(data: Buffer): void;
+  /** A connection in buffered mode may be read (it reads into its protocol's buffer). */
+  engineReadable(): void;
+  /** The peer sent FIN. */
+  engineEof(): void;
+  /** The queue shrank to `queued` bytes. */
+  engineWritten(queued: number): void;
+  /** The engine closed the socket (`errno` 0 after a graceful close finished). */
+  engineLost(errno: number): void;
+}
+
+/** A listener as the loop sees it. */
+export interface EngineListener {
+  engineAccepted(id: number): void;
+  /** accept() failed (EMFILE…); the engine stopped watching the listener. */
+  engineAcceptError(errno: number): void;
+}
+
+/** A connect in progress. */
+export interface EngineConnect {
+  /** `errno` is 0 on success; on failure the engine already closed the socket. */
+  engineConnected(errno: number): void;
+}
+
+export class NativeLoop {
+  readonly binding: NativeBinding;
+  readonly #records = new Int32Array(BATCH_RECORDS * RECORD);
+  readonly #data = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  /** Connections by slot; a holey array, indexed like the engine's slot table. */
+  readonly #connections: (EngineConnection | undefined)[] = [];
+  readonly #listeners = new Map<number, EngineListener>();
+  readonly #connecting = new Map<number, EngineConnect>();
+
+  constructor(binding: NativeBinding) {
+    this.binding = binding;
+    const result = binding.init(this.#records, this.#data, this);
+    if (result < 0) throw new Error(`the native engine did not start (errno ${-result})`);
+  }
+
+  attach(connection: EngineConnection): void {
+    this.#connections[connection.id & SLOT_MASK] = connection;
+  }
+
+  detach(connection: EngineConnection): void {
+    const slot = connection.id & SLOT_MASK;
+    if (this.#connections[slot] === connection) this.#connections[slot] = undefined;
+  }
+
+  addListener(id: number, listener: EngineListener): void {
+    this.#listeners.set(id, listener);
+  }
+
+  removeListener(id: number): void {
+    this.#listeners.delete(id);
+  }
+
+  addConnecting(id: number, connect: EngineConnect): void {
+    this.#connecting.set(id, connect);
+  }
+
+  removeConnecting(id: number): void {
+    this.#connecting.delete(id);
+  }
+
+  /** Called by the addon once per wake-up with the number of records. */
+  onBatch(count: number): void {
+    const records = this.#records;
+    let failure: { error: unknown } | undefined;
+    for (let at = 0, end = count * RECORD; at < end; at += RECORD) {
+      try {
+        this.#handle(records[at]!, records[at + 1]!, records[at + 2]!, records[at + 3]!);
+      } catch (error) {
+        // Callbacks into user code are guarded by the transport; whatever lands here is a bug
+        // of ours. Finish the batch, then let it surface as an uncaught exception.
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
+  }
+
+  #connection(id: number): EngineConnection | undefined {
+    const connection = this.#connections[id & SLOT_MASK];
+    return connection !== undefined && connection.id === id ? connection : undefined;
+  }
+
+  #handle(kind: number, id: number, a: number, b: number): void {
+    switch (kind) {
+      case EV_DATA: {
+        const connection = this.#connection(id);
+        if (connection === undefined) return;
+        // A copy the protocol may keep: small ones come from Node's shared pool, so holding a
+        // partial frame costs its own bytes, not a pinned batch buffer.
+        const data = Buffer.allocUnsafe(b);
+        this.#data.copy(data, 0, a, a + b);
+        connection.engineData(data);
+        return;
+      }
+      case EV_READABLE:
+        this.#connection(id)?.engineReadable();
+        return;
+      case EV_EOF:
+        this.#connection(id)?.engineEof();
+        return;
+      case EV_WRITTEN:
+        this.#connection(id)?.engineWritten(a);
+        return;
+      case EV_LOST:
+        this.#connection(id)?.engineLost(a);
+        return;
+      case EV_ACCEPTED: {
+        const listener = this.#listeners.get(id);
+        // The listener was closed earlier in this batch: shed the connection it accepted.
+        if (listener === undefined) this.binding.close(a);
+        else listener.engineAccepted(a);
+        return;
+      }
+      case EV_ACCEPT_ERROR:
+        this.#listeners.get(id)?.engineAcceptError(a);
+        return;
+      case EV_CONNECTED: {
+        const connect = this.#connecting.get(id);
+        if (connect === undefined) return;
+        this.#connecting.delete(id);
+        connect.engineConnected(a);
+        return;
+      }
+      default:
+        throw new Error(`unknown native event kind ${kind}`);
+    }
+  }
+}
+
+let loop: NativeLoop | undefined;
+
+/** The process's native loop, started on first use; `undefined` when the addon is missing. */
+export function nativeLoop(): NativeLoop | undefined {
+  if (loop !== undefined) return loop;
+  const binding = nativeBinding();
+  if (binding === undefined) return undefined;
+  loop = new NativeLoop(binding);
+  return loop;
+}
