@@ -187,11 +187,16 @@ export abstract class StreamTransport implements Transport {
     const owner = this.#owner;
     owner.stats.bytesReceived += data.length;
     this.#active = owner.now;
+    this.#dispatch(data);
+  }
+
+  /** Hands bytes already counted to the protocol, whichever kind it is now. */
+  #dispatch(data: Buffer): void {
     if ((this.#flags & BUFFERED) !== 0) {
       this.#feedBuffered(data);
       return;
     }
-    owner.stats.reads++;
+    this.#owner.stats.reads++;
     let result: CallbackResult;
     try {
       result = (this.#protocol as ProtocolCallbacks).dataReceived?.(data);
@@ -524,8 +529,8 @@ export abstract class StreamTransport implements Transport {
     const pending = this.#pending;
     if (pending !== undefined) {
       this.#pending = undefined;
-      // Through _onData: the protocol may have been replaced by a plain one (setProtocol).
-      this._onData(Buffer.from(pending.buffer, pending.byteOffset, pending.length));
+      // Not straight to #feedBuffered: the protocol may be a plain one by now (setProtocol).
+      this.#dispatch(Buffer.from(pending.buffer, pending.byteOffset, pending.length));
       // The protocol may have paused again while taking the remainder.
       if ((this.#flags & (USER_PAUSED | FLOW_PAUSED | CLOSING)) !== 0) return;
     }
@@ -569,7 +574,7 @@ export abstract class StreamTransport implements Transport {
       }
       if ((this.#flags & BUFFERED) === 0) {
         // setProtocol() handed over to a plain protocol: it gets the rest as one chunk.
-        this._onData(Buffer.from(data.buffer, data.byteOffset + offset, data.length - offset));
+        this.#dispatch(Buffer.from(data.buffer, data.byteOffset + offset, data.length - offset));
         return;
       }
       const buffer = this.#getBuffer(data.length - offset);
