@@ -266,6 +266,14 @@ export class MemoryTransport extends StreamTransport {
     this.#run(() => super.setWriteBufferLimits(limits));
   }
 
+  override checkDeadlines(now: number): void {
+    this.#run(() => super.checkDeadlines(now));
+  }
+
+  override requestShutdown(): void {
+    this.#run(() => super.requestShutdown());
+  }
+
   // ---- the backend hooks ----
 
   protected _send(data: Uint8Array): void {

@@ -205,6 +205,23 @@ describe('a shutdown request', () => {
     }
   });
 
+  it('a protocol that closes inside shutdownRequested gets connectionLost after it returns', () => {
+    const order: string[] = [];
+    const protocol = new RecordingProtocol({ onLost: () => order.push('lost') });
+    Object.assign(protocol, {
+      shutdownRequested: () => {
+        protocol.transport?.write(Buffer.from('bye'));
+        protocol.transport?.close();
+        order.push('returned');
+        return true;
+      },
+    });
+    const transport = new MemoryTransport(protocol).start();
+    transport.requestShutdown();
+    assert.deepEqual(order, ['returned', 'lost']);
+    assert.equal(transport.written().toString(), 'bye');
+  });
+
   it('a shutdownRequested that throws fails the connection as any callback does', () => {
     const protocol = new RecordingProtocol();
     Object.assign(protocol, {
