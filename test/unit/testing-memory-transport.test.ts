@@ -9,7 +9,7 @@ import {
   InvalidArgumentError,
   ProtocolCallbackError,
 } from '../../src/errors.js';
-import type { StreamTransport, TransportOwner } from '../../src/stream-transport.js';
+import { StreamTransport, type TransportOwner } from '../../src/stream-transport.js';
 import { connectPair, MemoryTransport } from '../../src/testing/index.js';
 import {
   FlowRecordingProtocol,
@@ -268,6 +268,28 @@ describe('MemoryTransport plays the peer', () => {
 });
 
 describe('MemoryTransport delivers', () => {
+  it('every public call that may call the protocol back runs through the delivery loop', () => {
+    // A call the kit does not wrap would deliver nested callbacks; a new one must be added.
+    const queries = new Set([
+      'constructor',
+      'canWriteEof',
+      'isClosing',
+      'isReading',
+      'getWriteBufferLimits',
+      'getWriteBufferSize',
+      'getExtraInfo',
+      'getProtocol',
+      'setProtocol',
+    ]);
+    const unwrapped = Object.getOwnPropertyNames(StreamTransport.prototype).filter(
+      (name) =>
+        !name.startsWith('_') &&
+        !queries.has(name) &&
+        !Object.hasOwn(MemoryTransport.prototype, name),
+    );
+    assert.deepEqual(unwrapped, []);
+  });
+
   it('never inside a callback: code after abort() runs before connectionLost', () => {
     const order: string[] = [];
     const protocol = new RecordingProtocol({
