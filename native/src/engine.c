@@ -41,9 +41,6 @@
 #define CHUNK_MIN 4096
 /* iovecs per sendmsg() when flushing the queue. */
 #define FLUSH_IOV 64
-/* Reads of at most READ_MAX spent draining a closing socket before close(), so close sends FIN
- * rather than the RST Linux answers unread data with; bounded, a flood cannot stall us. */
-#define DRAIN_READS 16
 
 enum slot_flags {
   F_USED = 1u << 0,
@@ -51,13 +48,14 @@ enum slot_flags {
   F_READING = 1u << 2,     /* JavaScript wants data */
   F_BUFFERED = 1u << 3,    /* JavaScript reads with engine_read_into */
   F_CONNECTING = 1u << 4,  /* connect() in progress */
-  F_CLOSING = 1u << 5,     /* graceful close: flush, then close; reads are discarded */
+  F_CLOSING = 1u << 5,     /* graceful close: flush, FIN, await the peer's FIN; reads dropped */
   F_SHUT_PENDING = 1u << 6, /* shutdown(SHUT_WR) once the queue is flushed */
   F_RD_EOF = 1u << 7,      /* read() returned 0: nothing more to read */
   F_UNIX = 1u << 8,
   F_PAUSED = 1u << 9,      /* listener: not watched (accept back-off) */
   F_NODELAY = 1u << 10,    /* listener: set TCP_NODELAY on accepted sockets */
   F_KEEPALIVE = 1u << 11,  /* listener: set SO_KEEPALIVE on accepted sockets */
+  F_WR_SHUT = 1u << 12,    /* shutdown(SHUT_WR) done: our FIN is out */
 };
 
 typedef struct chunk {
@@ -254,19 +252,6 @@ static int is_transient_accept_error(int error) {
   return error == EINTR || error == ECONNABORTED || error == EPROTO || error == EPERM;
 }
 
-/* Reads and drops what the peer sent, so close() sends FIN instead of RST. 0, or an errno
- * when the socket failed (the caller closes it either way). */
-static int drain(int fd) {
-  for (int i = 0; i < DRAIN_READS; i++) {
-    ssize_t n = recv(fd, discard, sizeof discard, 0);
-    if (n > 0) continue;
-    if (n == 0) return 0;
-    if (errno == EINTR) continue;
-    return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : errno;
-  }
-  return 0;
-}
-
 /* ---- the write queue ---- */
 
 static int queue_append(slot_t *s, const uint8_t *bytes, size_t length) {
@@ -334,19 +319,35 @@ static int queue_flush(slot_t *s) {
   return 0;
 }
 
-/* The queue is empty: do what was waiting for it. Returns 1 when the slot was closed. */
+/* Sends our FIN once. 0 or an errno. */
+static int shut_write(slot_t *s) {
+  if (s->flags & F_WR_SHUT) return 0;
+  s->flags |= F_WR_SHUT;
+  /* ENOTCONN: the peer already reset; the next read or write reports that. */
+  return (shutdown(s->fd, SHUT_WR) != 0 && errno != ENOTCONN) ? errno : 0;
+}
+
+/*
+ * The queue is empty: do what was waiting for it. A graceful close sends FIN, then waits for
+ * the peer's (reading and dropping meanwhile), so our close is never turned into a reset by
+ * bytes still in flight; once both FINs are out the socket is closed. Returns 1 when the slot
+ * was closed, 0, or -errno.
+ */
 static int after_flush(engine_t *e, slot_t *s, int32_t id, int emit_lost) {
   if (s->flags & F_CLOSING) {
-    int error = drain(s->fd);
-    (void)error; /* closing anyway; a clean close was asked for */
+    if (!(s->flags & F_RD_EOF)) {
+      int error = shut_write(s);
+      return error == 0 ? 0 : -error;
+    }
+    /* Both ways done: close() itself sends our FIN, if it is not out yet. */
     slot_release(e, s, index_of(id));
     if (emit_lost) emit(e, EV_LOST, id, 0, 0);
     return 1;
   }
   if (s->flags & F_SHUT_PENDING) {
     s->flags &= ~F_SHUT_PENDING;
-    /* ENOTCONN: the peer already reset; the next read or write reports that. */
-    if (shutdown(s->fd, SHUT_WR) != 0 && errno != ENOTCONN) return -errno;
+    int error = shut_write(s);
+    if (error != 0) return -error;
   }
   return 0;
 }
@@ -394,7 +395,13 @@ static void on_readable(engine_t *e, slot_t *s, int32_t id) {
   if (s->flags & F_CLOSING) {
     ssize_t n = recv(s->fd, discard, sizeof discard, 0);
     if (n == 0) {
+      /* The peer's FIN: with our queue flushed, that ends the close. */
       s->flags |= F_RD_EOF;
+      if (s->u.c.queued == 0) {
+        int result = after_flush(e, s, id, 1);
+        if (result < 0) lose(e, s, id, -result);
+        if (result != 0) return;
+      }
       int error = watch(e, s, id);
       if (error != 0) lose(e, s, id, error);
     } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -786,16 +793,18 @@ int engine_shutdown(engine_t *e, int32_t id) {
 int engine_close_graceful(engine_t *e, int32_t id) {
   slot_t *s = lookup_connection(e, id);
   if (s == NULL) return -EBADF;
-  if (s->flags & F_CONNECTING) {
+  if (s->flags & (F_CONNECTING | F_CLOSING)) {
+    /* Not connected yet, or a second close: the peer had its time to finish; close now. */
     slot_release(e, s, index_of(id));
     return 1;
   }
   s->flags |= F_CLOSING;
   if (s->u.c.queued == 0) {
-    after_flush(e, s, id, 0);
-    return 1;
+    int result = after_flush(e, s, id, 0);
+    if (result < 0) return (int)fail(e, s, id, -result);
+    if (result == 1) return 1;
   }
-  /* Keep reading (and dropping) while the queue drains: see DRAIN_READS. */
+  /* Keep reading (and dropping) until the peer's FIN: see after_flush. */
   int error = watch(e, s, id);
   if (error != 0) return (int)fail(e, s, id, error);
   return 0;

@@ -69,8 +69,9 @@ int64_t engine_write(engine_t *engine, int32_t id, const uint8_t *bytes, size_t 
 int64_t engine_writev(engine_t *engine, int32_t id, const struct iovec *iov, int count);
 /* Half-close once the queue is flushed. 0 or -errno. */
 int engine_shutdown(engine_t *engine, int32_t id);
-/* Graceful close: 1 when closed now (the slot is freed, no EV_LOST follows), 0 when it waits
- * for the queue to flush (EV_LOST follows), or -errno. */
+/* Graceful close: flush the queue, send FIN, wait for the peer's FIN, close. 1 when closed now
+ * (the slot is freed, no EV_LOST follows), 0 when it waits (EV_LOST follows), or -errno. A
+ * second call on a closing socket closes it at once (the caller's linger time ran out). */
 int engine_close_graceful(engine_t *engine, int32_t id);
 /* Closes at once, with RST on TCP. 0 or -EBADF. */
 int engine_abort(engine_t *engine, int32_t id);

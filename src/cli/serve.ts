@@ -3,10 +3,11 @@
  * chapter's lines, answers every read, and shuts down cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
+import { type Backend, resolveBackend } from '../backend.js';
 import { LengthPrefixedCodec } from '../codecs/length-prefixed-codec.js';
 import { LineCodec } from '../codecs/line-codec.js';
+import { createServer } from '../create-server.js';
 import { AionetError } from '../errors.js';
-import { createServer } from '../net/create-server.js';
 import type { ProtocolFactory } from '../protocol.js';
 import type { Server } from '../server.js';
 import { formatAddress } from '../transport.js';
@@ -39,6 +40,9 @@ Options:
   --max-frame N    largest frame in bytes with --framing line|length; a larger
                    one closes that connection (default: 65536 for line,
                    1048576 for length)
+  --transport MODE auto: the native transport where it is built, else net;
+                   native: the native transport (an error where it is not
+                   built); net: Node's own sockets (default: auto)
   --quiet          do not print the per-connection and per-read lines
   -h, --help       show this help
 
@@ -56,6 +60,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     reply?: string;
     framing?: string;
     'max-frame'?: string;
+    transport?: string;
     quiet?: boolean;
     help?: boolean;
   };
@@ -71,6 +76,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         reply: { type: 'string' },
         framing: { type: 'string' },
         'max-frame': { type: 'string' },
+        transport: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -91,10 +97,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const print = quiet ? undefined : (line: string) => process.stdout.write(`${line}\n`);
 
   const factory = protocolFactory(values.framing ?? 'none', values['max-frame'], reply, print);
+  const transport = values.transport ?? 'auto';
+  if (transport !== 'auto' && transport !== 'native' && transport !== 'net') {
+    throw new UsageError(`--transport must be auto, native or net, got '${transport}'`);
+  }
 
   let server: Server;
+  let backend: Backend;
   try {
+    backend = resolveBackend(transport);
     server = await createServer(factory, {
+      transport: backend,
       ...(values.path !== undefined
         ? { path: values.path }
         : { host: values.host ?? 'localhost', port }),
@@ -112,7 +125,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  process.stdout.write(`Serving on ${server.addresses().map(formatAddress).join(', ')}\n`);
+  const addresses = server.addresses().map(formatAddress).join(', ');
+  process.stdout.write(`Serving on ${addresses} (${backend} transport)\n`);
   return await untilSignal(server);
 }
 

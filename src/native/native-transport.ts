@@ -29,6 +29,13 @@ export interface NativeTransportOptions extends StreamTransportOptions {
   readonly localPath?: string;
 }
 
+/**
+ * Milliseconds a gracefully closed connection waits for the peer's FIN before it is closed
+ * anyway: waiting keeps our close from turning into a reset while the peer still sends; the
+ * bound stops a peer that never closes from holding the socket.
+ */
+const CLOSE_LINGER_MS = 2_000;
+
 /** Stands for the peer's FIN in the queue of held deliveries. */
 const EOF = Symbol('eof');
 
@@ -48,6 +55,8 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   readonly #unix: boolean;
   readonly #localPath: string | undefined;
   #peername: SocketAddress | undefined;
+  /** Closes the socket if the peer has not sent its FIN in time after our graceful close. */
+  #linger: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     loop: NativeLoop,
@@ -132,9 +141,13 @@ export class NativeTransport extends StreamTransport implements EngineConnection
     this.#held = undefined;
     if (this.#released) return;
     const result = this.#loop.binding.close(this.id);
-    // 0: the engine flushes the queue, closes, and reports EV_LOST.
     if (result === 1) this.#release(undefined, true);
     else if (result < 0) this.#release(socketError(result), true);
+    else {
+      // The engine flushes, sends FIN, waits for the peer's, then reports EV_LOST.
+      this.#linger = setTimeout(closeLingering, CLOSE_LINGER_MS, this);
+      this.#linger.unref();
+    }
   }
 
   protected _reset(): void {
@@ -215,11 +228,19 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   #release(error: Error | undefined, later: boolean): void {
     if (this.#released) return;
     this.#released = true;
+    clearTimeout(this.#linger);
     this.#queued = 0;
     this.#held = undefined;
     this.#loop.detach(this);
     if (later) process.nextTick(reportLost, this, error);
     else this._onLost(error);
+  }
+
+  /** The linger time after a graceful close ran out: close now. */
+  closeNow(): void {
+    if (this.#released) return;
+    const result = this.#loop.binding.close(this.id);
+    this.#release(result < 0 ? socketError(result) : undefined, true);
   }
 
   /** For `reportLost`: `_onLost` is protected. */
@@ -230,6 +251,10 @@ export class NativeTransport extends StreamTransport implements EngineConnection
 
 function deliverHeld(transport: NativeTransport): void {
   transport.deliverHeld();
+}
+
+function closeLingering(transport: NativeTransport): void {
+  transport.closeNow();
 }
 
 function reportLost(transport: NativeTransport, error: Error | undefined): void {

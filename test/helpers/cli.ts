@@ -54,7 +54,9 @@ export class CliProcess {
   /** Starts `aionet serve` on a free port and resolves once it serves, with that port. */
   static async serve(args: string[] = [], options: { shell?: string } = {}) {
     const cli = new CliProcess(['serve', '--host', '127.0.0.1', '--port', '0', ...args], options);
-    const match = await cli.waitForLine(/^Serving on 127\.0\.0\.1:(\d+)$/);
+    const match = await cli.waitForLine(
+      /^Serving on 127\.0\.0\.1:(\d+) \((?:native|net) transport\)$/,
+    );
     return { cli, port: Number(match[1]) };
   }
 
