@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ConnectionRegistry } from '../../src/connection-registry.js';
 import {
   IdleTimeoutError,
   ProtocolCallbackError,
@@ -19,7 +20,7 @@ import {
   type TransportOwner,
   TransportStats,
 } from '../../src/stream-transport.js';
-import { MemoryTransport } from '../../src/testing/index.js';
+import { MemoryTransport, TestClock } from '../../src/testing/index.js';
 import {
   BufferedRecordingProtocol,
   FlowRecordingProtocol,
@@ -234,5 +235,55 @@ describe('a shutdown request', () => {
     const error = lostWith(protocol.events);
     assert.ok(error instanceof ProtocolCallbackError);
     assert.equal(error.callback, 'shutdownRequested');
+  });
+});
+
+describe('deadlines swept by a ConnectionRegistry on a TestClock', () => {
+  function served(limits: Partial<TransportLimits>, options = {}) {
+    const clock = new TestClock();
+    const registry = new ConnectionRegistry({
+      onError: () => {},
+      limits: { ...NO_LIMITS, ...limits },
+      clock,
+    });
+    const protocol = new FlowRecordingProtocol();
+    const transport = new MemoryTransport(protocol, { owner: registry, ...options }).start();
+    registry.add(transport);
+    return { clock, registry, protocol, transport };
+  }
+
+  it('an idle connection is closed on the first sweep at or after idleTimeout, never before', () => {
+    // 1000 ms deadline: sweeps every 250 ms, so 1000 is a sweep.
+    const { clock, registry, protocol, transport } = served({ idleTimeout: 1000 });
+    clock.advance(999);
+    assert.equal(transport.closed, false);
+    clock.advance(1);
+    assert.ok(lostWith(protocol.events) instanceof IdleTimeoutError);
+    assert.equal(registry.size, 0);
+    assert.equal(registry.stats.closed.idle_timeout, 1);
+    assert.equal(clock.pendingTimers(), 0, 'the sweeper stops with the last connection');
+  });
+
+  it('activity seen by a sweep pushes the deadline back', () => {
+    const { clock, transport } = served({ idleTimeout: 1000 });
+    clock.advance(750);
+    transport.receive('ping'); // stamped with the sweeper's now: 750
+    clock.advance(999);
+    assert.equal(transport.closed, false);
+    clock.advance(1);
+    assert.equal(transport.closed, true);
+  });
+
+  it('a peer that stops reading is cut off by the write-stall deadline', () => {
+    const { clock, registry, protocol, transport } = served(
+      { writeStallTimeout: 400 },
+      { peerReading: false, writeBufferLimits: { high: 4, low: 0 } },
+    );
+    transport.write(Buffer.alloc(5));
+    clock.advance(399);
+    assert.equal(transport.closed, false);
+    clock.advance(100);
+    assert.ok(lostWith(protocol.events) instanceof WriteStallError);
+    assert.equal(registry.stats.closed.write_stall, 1);
   });
 });
