@@ -87,7 +87,7 @@ export class MemorySocket {
     loop.add(() => b.#step());
   }
 
-  // ---- state ----
+  // ---- state (`MemoryTransport` documents each; it reports them as they are) ----
 
   get calls(): readonly MemoryCall[] {
     return this.#calls;
@@ -116,6 +116,7 @@ export class MemorySocket {
   get peerReading(): boolean {
     return this.#peerReading;
   }
+  /** Whether the far end is another memory socket (then the test may not play it). */
   get hasPeer(): boolean {
     return this.#peer !== undefined;
   }
@@ -132,6 +133,7 @@ export class MemorySocket {
 
   // ---- what the transport asks (its `_` hooks) ----
 
+  /** `_send`: record, then hand to the far end now if it reads, else buffer. */
   write(data: Uint8Array): void {
     this.#written.push(Buffer.from(data));
     const peer = this.#peer;
@@ -147,6 +149,7 @@ export class MemorySocket {
     this.#out.push(Buffer.from(data));
   }
 
+  /** `_shutdownWrite`: FIN once the buffer is flushed. */
   shutdownWrite(): void {
     this.#calls.push('writeEof');
     this.#finPending = true;
@@ -172,6 +175,7 @@ export class MemorySocket {
     if (peer !== undefined && !peer.#lost) peer.#end(new ConnectionResetError('ECONNRESET'));
   }
 
+  /** `_setReading`: whether steps deliver. */
   setReading(reading: boolean): void {
     if (reading === this.#reading) return;
     this.#reading = reading;
@@ -186,10 +190,12 @@ export class MemorySocket {
     this.#in.push(bytes);
   }
 
+  /** The far end's FIN arrived (delivered or not). */
   get eofReceived(): boolean {
     return this.#eofIn;
   }
 
+  /** The far end's FIN arrives, behind the bytes before it. */
   receiveEof(): void {
     this.#eofIn = true;
   }
@@ -206,11 +212,13 @@ export class MemorySocket {
     if (!this.#lost) this.#end(new ConnectionResetError('ECONNRESET'));
   }
 
+  /** The far end stops or starts reading; starting takes the whole buffer. */
   setPeerReading(reading: boolean): void {
     this.#peerReading = reading;
     if (reading) this.#takeOut();
   }
 
+  /** The far end reads up to `n` bytes of the write buffer. */
   peerReads(n: number): Buffer {
     return Buffer.concat(this.#takeOut(n));
   }
