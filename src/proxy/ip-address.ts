@@ -1,0 +1,182 @@
+/**
+ * IPv4 and IPv6 addresses as text and as bytes, without `node:net`: the strict forms the PROXY
+ * protocol's v1 line allows, and the canonical text (RFC 5952) a parsed header reports, so one
+ * address always reads the same whether it came in v1 text or v2 bytes.
+ */
+
+/** Longest IPv6 text: eight groups of four digits with seven colons, or six and a dotted quad. */
+const IPV6_TEXT_MAX = 45;
+const COLON = 0x3a;
+const DOT = 0x2e;
+
+/**
+ * Writes the four bytes of a dotted quad at `out[offset]`. Exactly four decimal numbers
+ * 0–255 separated by single dots, no leading zeros (they would read as octal elsewhere).
+ * @returns false, leaving `out` partly written, when `text[start, end)` is not one.
+ */
+export function parseIPv4Into(
+  text: string,
+  out: Uint8Array,
+  offset = 0,
+  start = 0,
+  end: number = text.length,
+): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = start; i <= end; i++) {
+    const code = i < end ? text.charCodeAt(i) : DOT;
+    if (code === DOT) {
+      if (digits === 0 || part > 3) return false;
+      out[offset + part] = value;
+      part++;
+      value = 0;
+      digits = 0;
+    } else if (code >= 0x30 && code <= 0x39) {
+      if (digits > 0 && value === 0) return false; // a leading zero
+      value = value * 10 + (code - 0x30);
+      digits++;
+      if (value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return part === 4;
+}
+
+/** The four bytes of a strict dotted quad, or undefined. */
+export function parseIPv4(text: string): Uint8Array | undefined {
+  const bytes = new Uint8Array(4);
+  return parseIPv4Into(text, bytes) ? bytes : undefined;
+}
+
+/**
+ * Writes the sixteen bytes of an IPv6 address at `out[offset]`: groups of one to four hex
+ * digits (either case), at most one `::` standing for one or more zero groups, and optionally
+ * a dotted quad for the last 32 bits (`::ffff:192.0.2.1`). No zone (`%eth0`), no brackets.
+ * @returns false, leaving `out` partly written, when `text` is not one.
+ */
+export function parseIPv6Into(text: string, out: Uint8Array, offset = 0): boolean {
+  const length = text.length;
+  if (length < 2 || length > IPV6_TEXT_MAX) return false;
+  const words: number[] = [];
+  let gap = -1; // index in `words` where the `::` stands
+  let i = 0;
+  if (text.charCodeAt(0) === COLON) {
+    if (text.charCodeAt(1) !== COLON) return false;
+    gap = 0;
+    i = 2;
+    if (i === length) return fill(words, gap, out, offset);
+  }
+  for (;;) {
+    // One group, or a dotted quad that ends the address.
+    let value = 0;
+    let digits = 0;
+    const groupStart = i;
+    while (i < length) {
+      const nibble = hexValue(text.charCodeAt(i));
+      if (nibble < 0) break;
+      value = (value << 4) | nibble;
+      digits++;
+      i++;
+    }
+    if (i < length && text.charCodeAt(i) === DOT) {
+      if (words.length > 6) return false;
+      const quad = new Uint8Array(4);
+      if (!parseIPv4Into(text, quad, 0, groupStart, length)) return false;
+      words.push((quad[0]! << 8) | quad[1]!, (quad[2]! << 8) | quad[3]!);
+      break;
+    }
+    if (digits === 0 || digits > 4) return false;
+    words.push(value);
+    if (i === length) break;
+    if (text.charCodeAt(i) !== COLON) return false;
+    i++;
+    if (i < length && text.charCodeAt(i) === COLON) {
+      if (gap >= 0) return false; // a second `::`
+      gap = words.length;
+      i++;
+      if (i === length) break;
+    } else if (i === length) {
+      return false; // a trailing single colon
+    }
+    if (words.length > 8) return false;
+  }
+  return fill(words, gap, out, offset);
+}
+
+/** The sixteen bytes of an IPv6 address, or undefined. */
+export function parseIPv6(text: string): Uint8Array | undefined {
+  const bytes = new Uint8Array(16);
+  return parseIPv6Into(text, bytes) ? bytes : undefined;
+}
+
+/** `a.b.c.d` from four bytes at `bytes[offset]`. */
+export function formatIPv4(bytes: Uint8Array, offset = 0): string {
+  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+}
+
+/**
+ * The RFC 5952 text of sixteen bytes at `bytes[offset]`: lower case, no leading zeros, the
+ * longest run of two or more zero groups (the first of equals) written `::`, and IPv4-mapped
+ * addresses as `::ffff:a.b.c.d` (as Node and `inet_ntop` show them).
+ */
+export function formatIPv6(bytes: Uint8Array, offset = 0): string {
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++)
+    words.push((bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!);
+  if (
+    words[0] === 0 &&
+    words[1] === 0 &&
+    words[2] === 0 &&
+    words[3] === 0 &&
+    words[4] === 0 &&
+    words[5] === 0xffff
+  ) {
+    return `::ffff:${formatIPv4(bytes, offset + 12)}`;
+  }
+  let bestStart = -1;
+  let bestLength = 1; // a single zero group is not shortened (RFC 5952 4.2.2)
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number) =>
+    words
+      .slice(from, to)
+      .map((word) => word.toString(16))
+      .join(':');
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+}
+
+/** Expands parsed groups around the `::` into 16 bytes; false when the count is wrong. */
+function fill(words: readonly number[], gap: number, out: Uint8Array, offset: number): boolean {
+  if (gap < 0 ? words.length !== 8 : words.length > 7) return false;
+  const zeros = 8 - words.length;
+  let at = 0;
+  for (let i = 0; i < 8; i++) {
+    let word = 0;
+    if (gap < 0 || i < gap) word = words[at++]!;
+    else if (i >= gap + zeros) word = words[at++]!;
+    out[offset + 2 * i] = word >>> 8;
+    out[offset + 2 * i + 1] = word & 0xff;
+  }
+  return true;
+}
+
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
