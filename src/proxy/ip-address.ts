@@ -122,41 +122,48 @@ export function formatIPv4(bytes: Uint8Array, offset = 0): string {
  * addresses as `::ffff:a.b.c.d` (as Node and `inet_ntop` show them).
  */
 export function formatIPv6(bytes: Uint8Array, offset = 0): string {
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++)
-    words.push((bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!);
   if (
-    words[0] === 0 &&
-    words[1] === 0 &&
-    words[2] === 0 &&
-    words[3] === 0 &&
-    words[4] === 0 &&
-    words[5] === 0xffff
+    word(bytes, offset, 0) === 0 &&
+    word(bytes, offset, 1) === 0 &&
+    word(bytes, offset, 2) === 0 &&
+    word(bytes, offset, 3) === 0 &&
+    word(bytes, offset, 4) === 0 &&
+    word(bytes, offset, 5) === 0xffff
   ) {
     return `::ffff:${formatIPv4(bytes, offset + 12)}`;
   }
+  // The longest run of zero groups; a single zero group is not shortened (RFC 5952 4.2.2).
   let bestStart = -1;
-  let bestLength = 1; // a single zero group is not shortened (RFC 5952 4.2.2)
+  let bestLength = 1;
   for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
+    if (word(bytes, offset, i) !== 0) {
       i++;
       continue;
     }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
+    let j = i + 1;
+    while (j < 8 && word(bytes, offset, j) === 0) j++;
     if (j - i > bestLength) {
       bestStart = i;
       bestLength = j - i;
     }
     i = j;
   }
-  const hex = (from: number, to: number) =>
-    words
-      .slice(from, to)
-      .map((word) => word.toString(16))
-      .join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLength - 1;
+      continue;
+    }
+    if (text.length > 0 && !text.endsWith(':')) text += ':';
+    text += word(bytes, offset, i).toString(16);
+  }
+  return text;
+}
+
+/** The `i`th 16-bit group of an address at `bytes[offset]`. */
+function word(bytes: Uint8Array, offset: number, i: number): number {
+  return (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
 }
 
 /** Expands parsed groups around the `::` into 16 bytes; false when the count is wrong. */

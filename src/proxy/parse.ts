@@ -63,7 +63,11 @@ export function parseProxyHeader(
   bytes: Uint8Array,
   options: ProxyParseOptions = {},
 ): ProxyParseResult {
-  const maxV2Length = resolveMaxV2Length(options);
+  return parseWithLimit(bytes, resolveMaxV2Length(options));
+}
+
+/** `parseProxyHeader` with its bound already checked (for the streaming parser). */
+export function parseWithLimit(bytes: Uint8Array, maxV2Length: number): ProxyParseResult {
   if (bytes.length === 0) return { complete: false, need: 1 };
   const first = bytes[0]!;
   if (first === V1_SIGNATURE[0]) return parseV1(bytes);

@@ -10,7 +10,12 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { ProxyHeader } from './header.js';
-import { type ProxyParseOptions, parseProxyHeader, resolveMaxV2Length } from './parse.js';
+import {
+  type ProxyParseOptions,
+  type ProxyParseResult,
+  parseWithLimit,
+  resolveMaxV2Length,
+} from './parse.js';
 
 /** What one `feed` gave. */
 export type ProxyFeedResult =
@@ -29,7 +34,7 @@ const NEED_MORE: ProxyFeedResult = Object.freeze({ complete: false });
 
 /** Parses one PROXY header from a connection's first chunks. One parser per connection. */
 export class ProxyHeaderParser {
-  readonly #options: ProxyParseOptions;
+  readonly #maxV2Length: number;
   #chunks: Buffer[] = [];
   #length = 0;
   /** Bytes the input must reach before parsing again is worth it. */
@@ -39,8 +44,7 @@ export class ProxyHeaderParser {
 
   /** @throws InvalidArgumentError for bad options. */
   constructor(options: ProxyParseOptions = {}) {
-    resolveMaxV2Length(options);
-    this.#options = { ...options };
+    this.#maxV2Length = resolveMaxV2Length(options);
   }
 
   /** Bytes received and held while the header is incomplete. */
@@ -70,14 +74,17 @@ export class ProxyHeaderParser {
     const buffer = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    this.#chunks.push(buffer);
-    this.#length += buffer.length;
-    if (this.#length < this.#need) return NEED_MORE;
-
-    const input = this.#chunks.length === 1 ? buffer : Buffer.concat(this.#chunks, this.#length);
-    let result: ReturnType<typeof parseProxyHeader>;
+    const length = this.#length + buffer.length;
+    if (length < this.#need) {
+      this.#chunks.push(buffer);
+      this.#length = length;
+      return NEED_MORE;
+    }
+    // The usual case, the whole header in the first read, parses the chunk itself: no copy.
+    const input = this.#length === 0 ? buffer : Buffer.concat([...this.#chunks, buffer], length);
+    let result: ProxyParseResult;
     try {
-      result = parseProxyHeader(input, this.#options);
+      result = parseWithLimit(input, this.#maxV2Length);
     } catch (error) {
       this.#failure = error as Error;
       this.#chunks = [];
@@ -86,6 +93,7 @@ export class ProxyHeaderParser {
     }
     if (!result.complete) {
       this.#chunks = [input];
+      this.#length = length;
       this.#need = result.need;
       return NEED_MORE;
     }

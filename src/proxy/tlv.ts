@@ -21,6 +21,9 @@ import {
 import { ProxyProtocolError } from './errors.js';
 import type { ProxySslInfo, ProxyTlv, ProxyTlvs } from './header.js';
 
+/** The TLVs of a header without any (every v1 header). */
+export const NO_TLVS: ProxyTlvs = Object.freeze({ raw: Object.freeze([]) });
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The TLVs in `area`, in order, their values views of it. */
@@ -164,7 +167,11 @@ function decodeSsl(value: Buffer): ProxySslInfo {
   return ssl;
 }
 
-function text(value: Uint8Array, name: string): string {
+function text(value: Buffer, name: string): string {
+  // Most TLV text is ASCII: decoding it in JavaScript saves a call into the strict decoder.
+  let ascii = true;
+  for (let i = 0; i < value.length && ascii; i++) ascii = value[i]! < 0x80;
+  if (ascii) return value.toString('latin1');
   try {
     return utf8.decode(value);
   } catch {

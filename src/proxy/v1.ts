@@ -10,11 +10,9 @@
  * says. Finding the line end and its 107-byte limit is the dispatcher's job (`parse.ts`).
  */
 import { ProxyProtocolError } from './errors.js';
-import type { InetSocketAddress, ProxyHeader, ProxyTlvs } from './header.js';
+import type { InetSocketAddress, ProxyHeader } from './header.js';
 import { formatIPv4, formatIPv6, parseIPv4Into, parseIPv6Into } from './ip-address.js';
-
-/** The TLVs of every v1 header: none. */
-export const NO_TLVS: ProxyTlvs = Object.freeze({ raw: Object.freeze([]) });
+import { NO_TLVS } from './tlv.js';
 
 /** Longest text quoted in an error message, so a hostile line cannot flood a log. */
 const QUOTE_MAX = 48;
@@ -43,7 +41,7 @@ export function parseV1Line(bytes: Uint8Array, lineEnd: number): ProxyHeader {
       `v1 protocol must be TCP4, TCP6 or UNKNOWN, got ${quote(keyword ?? '')}`,
     );
   }
-  if (fields.length !== 6 || fields.some((field) => field.length === 0)) {
+  if (fields.length !== 6 || hasEmpty(fields)) {
     throw new ProxyProtocolError(
       'syntax',
       `v1 ${keyword} line needs exactly 4 fields after the protocol, one space apart: ${quote(line)}`,
@@ -62,8 +60,16 @@ export function parseV1Line(bytes: Uint8Array, lineEnd: number): ProxyHeader {
   };
 }
 
+function hasEmpty(fields: readonly string[]): boolean {
+  for (const field of fields) if (field.length === 0) return true;
+  return false;
+}
+
+/** Where an address's bytes are parsed: one buffer for the module, the text is what is kept. */
+const scratch = new Uint8Array(16);
+
 function address(text: string, port: number, ipv6: boolean, keyword: string): InetSocketAddress {
-  const bytes = new Uint8Array(16);
+  const bytes = scratch;
   if (ipv6 ? !parseIPv6Into(text, bytes) : !parseIPv4Into(text, bytes)) {
     throw new ProxyProtocolError(
       'address',

@@ -22,9 +22,9 @@
 import { TlvType, UNIX_PATH_LENGTH, V2_FIXED_LENGTH, V2_SIGNATURE } from './constants.js';
 import { CRC32C_INIT, crc32cFinish, crc32cUpdate, crc32cUpdateZeros } from './crc32c.js';
 import { ProxyProtocolError } from './errors.js';
-import type { ProxyHeader, ProxyTransport, UnixSocketAddress } from './header.js';
+import type { ProxyHeader, ProxyTlvs, ProxyTransport, UnixSocketAddress } from './header.js';
 import { formatIPv4, formatIPv6 } from './ip-address.js';
-import { decodeProxyTlvs, hex, splitTlvs } from './tlv.js';
+import { decodeProxyTlvs, hex, NO_TLVS, splitTlvs } from './tlv.js';
 
 /** Address block size in bytes and transport, per family/transport byte the spec lists. */
 const LAYOUTS: ReadonlyMap<number, { readonly size: number; readonly transport: ProxyTransport }> =
@@ -102,18 +102,7 @@ export function decodeV2(bytes: Uint8Array, total: number): ProxyHeader {
     );
   }
   const tlvStart = V2_FIXED_LENGTH + addressSize;
-  const area = Buffer.from(bytes.subarray(tlvStart, total));
-  const raw = splitTlvs(area);
-  const checksum = raw.find((tlv) => tlv.type === TlvType.CRC32C && tlv.value.length === 4);
-  if (checksum !== undefined) {
-    verifyChecksum(
-      bytes,
-      total,
-      tlvStart + (checksum.value.byteOffset - area.byteOffset),
-      checksum.value,
-    );
-  }
-  const tlvs = decodeProxyTlvs(raw);
+  const tlvs = tlvStart === total ? NO_TLVS : decodeArea(bytes, tlvStart, total);
   const transport = layout?.transport ?? 'unknown';
   if (local || transport === 'unknown') {
     return {
@@ -167,6 +156,18 @@ export function decodeV2(bytes: Uint8Array, total: number): ProxyHeader {
         tlvs,
       };
   }
+}
+
+/** The TLVs of `bytes[tlvStart, total)`, copied out of the input, with the CRC32C verified. */
+function decodeArea(bytes: Uint8Array, tlvStart: number, total: number): ProxyTlvs {
+  const area = Buffer.from(bytes.subarray(tlvStart, total));
+  const raw = splitTlvs(area);
+  for (const tlv of raw) {
+    if (tlv.type !== TlvType.CRC32C || tlv.value.length !== 4) continue;
+    verifyChecksum(bytes, total, tlvStart + (tlv.value.byteOffset - area.byteOffset), tlv.value);
+    break; // a second one is refused by decodeProxyTlvs
+  }
+  return decodeProxyTlvs(raw);
 }
 
 /** The spec's check: the CRC32C of the whole header with the checksum's four bytes zeroed. */
