@@ -115,7 +115,6 @@ export abstract class DatagramEndpointCore implements DatagramTransport {
   protected _onClosed(error?: Error): void {
     if (this.#state === LOST) return;
     this.#state = LOST;
-    this.#pendingBytes = 0;
     try {
       if (!this.#made) return; // connectionMade never ran: nothing to tell the protocol
       const reason = this.#fault ?? error;
@@ -192,7 +191,8 @@ export abstract class DatagramEndpointCore implements DatagramTransport {
   }
 
   getWriteBufferSize(): number {
-    return this.#pendingBytes;
+    // Sends cancelled by the close may never report back: nothing is in flight once it is gone.
+    return this.#state === LOST ? 0 : this.#pendingBytes;
   }
 
   getExtraInfo<K extends keyof DatagramExtraInfo>(name: K): DatagramExtraInfo[K] {

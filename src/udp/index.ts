@@ -8,6 +8,7 @@ export {
   createDatagramEndpoint,
   defaultDatagramErrorHook,
 } from './create-datagram-endpoint.js';
+export { type DatagramCoreSettings, DatagramEndpointCore } from './datagram-endpoint-core.js';
 export {
   DatagramProtocolBase,
   type DatagramProtocolCallbacks,
