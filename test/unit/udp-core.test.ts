@@ -19,7 +19,10 @@ import type {
   DatagramDestination,
   DatagramExtraInfo,
 } from '../../src/udp/datagram-transport.js';
-import { grammarViolations, RecordingDatagramProtocol } from '../integration/udp-support.js';
+import {
+  grammarViolations,
+  RecordingDatagramProtocol,
+} from '../helpers/recording-datagram-protocol.js';
 
 const PEER: DatagramAddress = { family: 'IPv4', address: '192.0.2.1', port: 5000 };
 
