@@ -349,6 +349,24 @@ describe('binding', () => {
     assert.equal(again.address.port, shared.address.port);
   });
 
+  it('broadcast: a broadcast send is refused (EACCES) without it, allowed with it', async () => {
+    const everywhere = { address: '255.255.255.255', port: 9 };
+    for (const broadcast of [false, true]) {
+      const [transport, protocol] = await createDatagramEndpoint(
+        () => new RecordingDatagramProtocol(),
+        { broadcast },
+      );
+      opened.push(transport);
+      transport.sendTo(Buffer.from('anyone?'), everywhere);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const refused = protocol
+        .errors()
+        .filter((error) => error instanceof SocketError && error.errno === 'EACCES');
+      // With broadcast on, a host without a route may still say ENETUNREACH: only EACCES counts.
+      assert.equal(refused.length, broadcast ? 0 : 1, `broadcast: ${broadcast}`);
+    }
+  });
+
   it('an aborted signal cancels the creation', async () => {
     const controller = new AbortController();
     controller.abort();

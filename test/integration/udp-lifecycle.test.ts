@@ -137,6 +137,17 @@ describe('what the transport tells', () => {
     assert.equal(client.transport.getProtocol(), client.protocol);
   });
 
+  it('binds every IPv4 interface by default, and a host name to its first address', async () => {
+    const [any] = await createDatagramEndpoint(() => new RecordingDatagramProtocol());
+    opened.push(any);
+    assert.equal(any.getExtraInfo('sockname')?.address, '0.0.0.0');
+    const [named] = await createDatagramEndpoint(() => new RecordingDatagramProtocol(), {
+      host: 'localhost',
+    });
+    opened.push(named);
+    assert.ok(['127.0.0.1', '::1'].includes(named.getExtraInfo('sockname')?.address ?? ''));
+  });
+
   it('keeps sockname after close', async () => {
     const { transport, address } = await loopbackEndpoint();
     transport.close();
