@@ -57,7 +57,9 @@ export function splitTlvs(area: Buffer, what = 'TLV'): ProxyTlv[] {
  * @throws ProxyProtocolError (`tlv`) for a value of the wrong size or encoding, or a
  * registered type given twice.
  */
-export function decodeProxyTlvs(raw: readonly ProxyTlv[]): ProxyTlvs {
+export function decodeProxyTlvs(list: readonly ProxyTlv[]): ProxyTlvs {
+  // A list built by hand in JavaScript may hold plain Uint8Arrays: view them as Buffers.
+  const raw = allBuffers(list) ? list : list.map(asBufferTlv);
   const tlvs: { -readonly [K in keyof ProxyTlvs]: ProxyTlvs[K] } = { raw };
   const seen = new Set<number>();
   for (const { type, value } of raw) {
@@ -98,6 +100,16 @@ export function decodeProxyTlvs(raw: readonly ProxyTlv[]): ProxyTlvs {
     }
   }
   return tlvs;
+}
+
+function allBuffers(list: readonly ProxyTlv[]): boolean {
+  for (const tlv of list) if (!Buffer.isBuffer(tlv.value)) return false;
+  return true;
+}
+
+function asBufferTlv({ type, value }: ProxyTlv): ProxyTlv {
+  const bytes: Uint8Array = value;
+  return { type, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) };
 }
 
 /** Registered types that may appear once, by name (NOOP may repeat). */

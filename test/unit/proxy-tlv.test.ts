@@ -184,3 +184,15 @@ describe('CRC32C TLV', () => {
     );
   });
 });
+
+describe('decodeProxyTlvs', () => {
+  it('takes plain Uint8Array values from JavaScript callers', () => {
+    const tlvs = decodeProxyTlvs([
+      { type: TlvType.AUTHORITY, value: new TextEncoder().encode('example.com') as Buffer },
+      { type: TlvType.CRC32C, value: Uint8Array.of(0, 0, 1, 0) as Buffer },
+    ]);
+    assert.equal(tlvs.authority, 'example.com');
+    assert.equal(tlvs.crc32c, 256);
+    assert.ok(tlvs.raw.every((tlv) => Buffer.isBuffer(tlv.value)));
+  });
+});
