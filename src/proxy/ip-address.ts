@@ -59,14 +59,15 @@ export function parseIPv4(text: string): Uint8Array | undefined {
 export function parseIPv6Into(text: string, out: Uint8Array, offset = 0): boolean {
   const length = text.length;
   if (length < 2 || length > IPV6_TEXT_MAX) return false;
-  const words: number[] = [];
+  const words = scratchWords;
+  let count = 0;
   let gap = -1; // index in `words` where the `::` stands
   let i = 0;
   if (text.charCodeAt(0) === COLON) {
     if (text.charCodeAt(1) !== COLON) return false;
     gap = 0;
     i = 2;
-    if (i === length) return fill(words, gap, out, offset);
+    if (i === length) return fill(words, count, gap, out, offset);
   }
   for (;;) {
     // One group, or a dotted quad that ends the address.
@@ -81,29 +82,33 @@ export function parseIPv6Into(text: string, out: Uint8Array, offset = 0): boolea
       i++;
     }
     if (i < length && text.charCodeAt(i) === DOT) {
-      if (words.length > 6) return false;
-      const quad = new Uint8Array(4);
+      if (count > 6) return false;
+      const quad = scratchQuad;
       if (!parseIPv4Into(text, quad, 0, groupStart, length)) return false;
-      words.push((quad[0]! << 8) | quad[1]!, (quad[2]! << 8) | quad[3]!);
+      words[count++] = (quad[0]! << 8) | quad[1]!;
+      words[count++] = (quad[2]! << 8) | quad[3]!;
       break;
     }
-    if (digits === 0 || digits > 4) return false;
-    words.push(value);
+    if (digits === 0 || digits > 4 || count === 8) return false;
+    words[count++] = value;
     if (i === length) break;
     if (text.charCodeAt(i) !== COLON) return false;
     i++;
     if (i < length && text.charCodeAt(i) === COLON) {
       if (gap >= 0) return false; // a second `::`
-      gap = words.length;
+      gap = count;
       i++;
       if (i === length) break;
     } else if (i === length) {
       return false; // a trailing single colon
     }
-    if (words.length > 8) return false;
   }
-  return fill(words, gap, out, offset);
+  return fill(words, count, gap, out, offset);
 }
+
+// Where the parser collects groups: one for the module, so parsing allocates nothing.
+const scratchWords = new Uint16Array(8);
+const scratchQuad = new Uint8Array(4);
 
 /** The sixteen bytes of an IPv6 address, or undefined. */
 export function parseIPv6(text: string): Uint8Array | undefined {
@@ -166,10 +171,16 @@ function word(bytes: Uint8Array, offset: number, i: number): number {
   return (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
 }
 
-/** Expands parsed groups around the `::` into 16 bytes; false when the count is wrong. */
-function fill(words: readonly number[], gap: number, out: Uint8Array, offset: number): boolean {
-  if (gap < 0 ? words.length !== 8 : words.length > 7) return false;
-  const zeros = 8 - words.length;
+/** Expands `count` parsed groups around the `::` into 16 bytes; false when the count is wrong. */
+function fill(
+  words: Uint16Array,
+  count: number,
+  gap: number,
+  out: Uint8Array,
+  offset: number,
+): boolean {
+  if (gap < 0 ? count !== 8 : count > 7) return false;
+  const zeros = 8 - count;
   let at = 0;
   for (let i = 0; i < 8; i++) {
     let word = 0;
