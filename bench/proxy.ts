@@ -21,7 +21,7 @@ import {
 } from '../src/proxy/index.js';
 
 /** Milliseconds of untimed runs first, so the JIT has optimised the hot path. */
-const WARMUP_MS = 100;
+const WARMUP_MS = 150;
 /** Milliseconds measured per case: enough to average out a GC pause, short enough to run often. */
 const MEASURE_MS = 300;
 /** Headers parsed between two clock reads, so reading the clock costs nothing measurable. */
