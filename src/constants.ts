@@ -29,3 +29,27 @@ export const ACCEPT_BACKOFF_MS = 100;
 
 /** Size hint, in bytes, passed to `BufferedProtocol.getBuffer` when the backend has no better one. */
 export const DEFAULT_READ_SIZE_HINT = 64 * 1024;
+
+/**
+ * Hard cap of a connection's write buffer, in bytes: past it the connection is dropped with
+ * `WriteBufferOverflowError`. 16x the high-water mark: a protocol that honours `pauseWriting`
+ * never gets near it; one that ignores it cannot hold more than this per peer.
+ */
+export const DEFAULT_MAX_WRITE_BUFFER = 1024 * 1024;
+
+/** Milliseconds `shutdown()` lets busy connections finish before resetting them. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Milliseconds a gracefully closed connection waits for the peer's FIN before it is closed
+ * anyway. Waiting avoids turning our close into a reset while the peer is still sending;
+ * the bound stops a peer that never closes from holding the socket.
+ */
+export const CLOSE_LINGER_MS = 2_000;
+
+/**
+ * Deadline sweeps run every quarter of the shortest deadline, within these bounds (ms): a
+ * deadline fires at most a quarter late, and 100,000 connections cost a few ms per sweep.
+ */
+export const SWEEP_INTERVAL_MIN_MS = 10;
+export const SWEEP_INTERVAL_MAX_MS = 1_000;

@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'ERR_AIONET_LIMIT_OVERRUN'
   | 'ERR_AIONET_IDLE_TIMEOUT'
   | 'ERR_AIONET_WRITE_STALL'
-  | 'ERR_AIONET_WRITE_BUFFER_OVERFLOW';
+  | 'ERR_AIONET_WRITE_BUFFER_OVERFLOW'
+  | 'ERR_AIONET_CONNECTION_LIMIT';
 
 /** The base class of every aionet error. */
 export class AionetError extends Error {
@@ -224,6 +225,22 @@ export class WriteBufferOverflowError extends AionetError {
     );
     this.limit = limit;
     this.size = size;
+  }
+}
+
+/** Connections arrived past `maxConnections` and were turned away (reported at most once a second). */
+export class ConnectionLimitError extends AionetError {
+  readonly limit: number;
+  /** Connections turned away since the last report. */
+  readonly rejected: number;
+
+  constructor(limit: number, rejected: number) {
+    super(
+      'ERR_AIONET_CONNECTION_LIMIT',
+      `connection limit of ${limit} reached: ${rejected} connection(s) turned away`,
+    );
+    this.limit = limit;
+    this.rejected = rejected;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * Options of `createServer` and `createConnection`, shared by every backend.
  */
+import type { Clock } from './clock.js';
 import type { ErrorHook } from './server.js';
 
 /** Which backend carries the connections; see `docs/native.md`. */
@@ -32,6 +33,12 @@ export interface SocketOptions {
   /** Initial write-buffer water marks of every connection. @default { high: 65536, low: 16384 } */
   readonly writeBufferLimits?: { high?: number; low?: number };
   /**
+   * Bytes a connection's write buffer may hold before the connection is dropped with
+   * `WriteBufferOverflowError`: the hard cap behind the water marks. `Infinity` turns it off.
+   * @default 1048576 (1 MiB)
+   */
+  readonly maxWriteBuffer?: number;
+  /**
    * Called for failures that cannot be thrown to a caller: a protocol callback threw, accept
    * failed, `connectionLost` threw. @default one line on stderr
    */
@@ -54,6 +61,28 @@ export interface ServerOptions extends SocketOptions {
   readonly backlog?: number;
   /** Aborting it closes the server and its connections (gracefully). */
   readonly signal?: AbortSignal;
+  /**
+   * Connections past this many are accepted and closed at once (after `rejectMessage`, if
+   * given), counted in `stats.rejected`, and reported at most once a second.
+   * @default Infinity
+   */
+  readonly maxConnections?: number;
+  /** Bytes sent to a connection turned away by `maxConnections`, before the FIN. */
+  readonly rejectMessage?: Uint8Array | string;
+  /**
+   * Milliseconds without a byte moving either way before a connection is closed (FIN);
+   * `connectionLost` receives `IdleTimeoutError`. 0 turns it off.
+   * @default 0
+   */
+  readonly idleTimeout?: number;
+  /**
+   * Milliseconds a connection's write buffer may stay over its high-water mark (the peer is
+   * not reading) before the connection is reset with `WriteStallError`. 0 turns it off.
+   * @default 0
+   */
+  readonly writeStallTimeout?: number;
+  /** Where deadlines get the time; tests pass a `TestClock`. @default the system clock */
+  readonly clock?: Clock;
 }
 
 /** Options of `createConnection`. Give `port` (with optional `host`) or `path`. */

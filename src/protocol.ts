@@ -45,6 +45,15 @@ export interface BaseProtocolCallbacks {
 
   /** The write buffer drained to the low-water mark or under. */
   resumeWriting?(): void;
+
+  /**
+   * The server is shutting down gracefully (`server.shutdown()`, SIGTERM in the CLI). Say
+   * goodbye if the protocol has one. Return `true` to keep the connection open until the
+   * protocol closes it itself (it is reset if that takes longer than the drain timeout);
+   * anything else closes it now, after pending writes are flushed.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a method with no return statement must fit
+  shutdownRequested?(): boolean | undefined | void;
 }
 
 /** A protocol that is handed each chunk of bytes the transport reads. */

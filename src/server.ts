@@ -7,7 +7,11 @@
  * - `closeClients()` closes every connection gracefully (flush, FIN); `abortClients()` resets them.
  * - `waitClosed()` resolves once `close()` was called *and* the last connection is gone.
  */
-import type { StreamTransport, TransportOwner } from './stream-transport.js';
+import { type Clock, systemClock } from './clock.js';
+import type { ConnectionRegistry, ServerStats } from './connection-registry.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from './constants.js';
+import { InvalidArgumentError } from './errors.js';
+import type { TransportLimits } from './stream-transport.js';
 import type { SocketAddress, Transport } from './transport.js';
 
 /** One listening endpoint of a backend. */
@@ -29,72 +33,42 @@ export interface ErrorContext {
   readonly operation?: string;
 }
 
-/**
- * Tracks a server's live connections. Backends call `add` for each transport they create; the
- * transport reports its end through the `TransportOwner` side.
- */
-export class ConnectionRegistry implements TransportOwner {
-  readonly #connections = new Set<StreamTransport>();
-  readonly #onError: ErrorHook;
-  #onEmpty: (() => void) | undefined;
+/** What `shutdown()` did. */
+export interface ShutdownSummary {
+  /** Connections that ended by themselves (FIN) within the drain timeout. */
+  readonly drained: number;
+  /** Connections reset when the drain timeout ran out (or a second shutdown cut it short). */
+  readonly aborted: number;
+}
 
-  constructor(onError: ErrorHook) {
-    this.#onError = onError;
-  }
-
-  add(transport: StreamTransport): void {
-    this.#connections.add(transport);
-  }
-
-  get size(): number {
-    return this.#connections.size;
-  }
-
-  transportLost(transport: StreamTransport): void {
-    this.#connections.delete(transport);
-    if (this.#connections.size === 0) this.#onEmpty?.();
-  }
-
-  reportError(error: Error, transport?: StreamTransport): void {
-    report(this.#onError, error, transport === undefined ? {} : { transport });
-  }
-
-  /** Reports a failure that belongs to no connection. */
-  reportOperationError(error: Error, operation: string): void {
-    report(this.#onError, error, { operation });
-  }
-
-  /** Calls `fn` for each live connection (a snapshot: `fn` may close them). */
-  forEach(fn: (transport: StreamTransport) => void): void {
-    for (const transport of [...this.#connections]) fn(transport);
-  }
-
-  /** Resolves when no connection is left. */
-  whenEmpty(): Promise<void> {
-    if (this.#connections.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const previous = this.#onEmpty;
-      this.#onEmpty = () => {
-        this.#onEmpty = undefined;
-        previous?.();
-        resolve();
-      };
-    });
-  }
+/** Options of `shutdown()`. */
+export interface ShutdownOptions {
+  /** Milliseconds busy connections get to finish before they are reset. @default 10000 */
+  readonly drainTimeout?: number;
 }
 
 /** A listening server. Made by `createServer`. */
 export class Server implements AsyncDisposable {
   readonly #listeners: readonly Listener[];
   readonly #registry: ConnectionRegistry;
+  readonly #clock: Clock;
   #closing: Promise<void> | undefined;
+  #shutdown: Promise<ShutdownSummary> | undefined;
+  /** Resets what is left of a shutdown now; set while one runs. */
+  #cutShort: (() => void) | undefined;
   #closeRequested: () => void = () => {};
   readonly #closeRequestedPromise: Promise<void>;
 
   /** @internal Backends build servers; users call `createServer`. */
-  constructor(listeners: readonly Listener[], registry: ConnectionRegistry, signal?: AbortSignal) {
+  constructor(
+    listeners: readonly Listener[],
+    registry: ConnectionRegistry,
+    options: { signal?: AbortSignal | undefined; clock?: Clock | undefined } = {},
+  ) {
+    const { signal } = options;
     this.#listeners = listeners;
     this.#registry = registry;
+    this.#clock = options.clock ?? systemClock;
     this.#closeRequestedPromise = new Promise((resolve) => {
       this.#closeRequested = resolve;
     });
@@ -123,6 +97,60 @@ export class Server implements AsyncDisposable {
     return this.#registry.size;
   }
 
+  /** True once `shutdown()` has begun (health checks answer 503 from then on). */
+  isDraining(): boolean {
+    return this.#shutdown !== undefined;
+  }
+
+  /** Running totals: connections accepted, rejected, closed by reason, bytes, errors by code. */
+  get stats(): ServerStats {
+    return this.#registry.stats;
+  }
+
+  /** The effective per-connection limits and the connection limit. */
+  get limits(): TransportLimits & { readonly maxConnections: number } {
+    return { ...this.#registry.limits, maxConnections: this.#registry.maxConnections };
+  }
+
+  /**
+   * Shut down gracefully: stop accepting at once, ask every protocol (`shutdownRequested`), close
+   * connections gracefully (flush, FIN) unless their protocol asked to finish by itself, and
+   * reset whatever is still open after `drainTimeout`. Resolves when the last connection is
+   * gone, with how many drained and how many were reset. Calling it again returns the same
+   * promise; `abortClients()` cuts a running shutdown short.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<ShutdownSummary> {
+    if (this.#shutdown !== undefined) return this.#shutdown;
+    const drainTimeout = options.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    if (!(Number.isFinite(drainTimeout) && drainTimeout >= 0)) {
+      throw new InvalidArgumentError(
+        `drainTimeout must be a number of ms >= 0, got ${drainTimeout}`,
+      );
+    }
+    const registry = this.#registry;
+    void this.close();
+    let aborted = 0;
+    const cutShort = () => {
+      aborted += registry.size;
+      this.#cutShort = undefined;
+      registry.forEach((transport) => {
+        transport.abort();
+      });
+    };
+    this.#cutShort = cutShort;
+    const total = registry.size;
+    registry.forEach((transport) => {
+      transport.requestShutdown();
+    });
+    const timer = this.#clock.setTimeout(cutShort, drainTimeout);
+    this.#shutdown = registry.whenEmpty().then(() => {
+      timer.cancel();
+      this.#cutShort = undefined;
+      return { drained: total - aborted, aborted };
+    });
+    return this.#shutdown;
+  }
+
   /**
    * Stop accepting. Live connections stay up: follow with `closeClients()`/`abortClients()` to
    * end them, and `waitClosed()` to wait for them. Idempotent; the promise resolves when every
@@ -147,6 +175,10 @@ export class Server implements AsyncDisposable {
 
   /** Reset every live connection at once, dropping what is buffered. */
   abortClients(): void {
+    if (this.#cutShort !== undefined) {
+      this.#cutShort();
+      return;
+    }
     this.#registry.forEach((transport) => {
       transport.abort();
     });
@@ -181,14 +213,6 @@ export class Server implements AsyncDisposable {
     this.close();
     this.closeClients();
     await this.waitClosed();
-  }
-}
-
-function report(hook: ErrorHook, error: Error, context: ErrorContext): void {
-  try {
-    hook(error, context);
-  } catch {
-    // A failing error hook must not take the server down; there is nowhere left to report to.
   }
 }
 

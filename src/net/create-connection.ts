@@ -4,7 +4,7 @@
  * Node's public `onread` option (which only client sockets honour).
  */
 import net from 'node:net';
-import { DEFAULT_READ_SIZE_HINT } from '../constants.js';
+import { DEFAULT_MAX_WRITE_BUFFER, DEFAULT_READ_SIZE_HINT } from '../constants.js';
 import {
   ConnectError,
   ConnectionRefusedError,
@@ -14,15 +14,25 @@ import {
 import type { ConnectionOptions } from '../options.js';
 import { type AnyProtocol, isBufferedProtocol, type ProtocolFactory } from '../protocol.js';
 import { defaultErrorHook, type ErrorHook } from '../server.js';
-import type { StreamTransport, TransportOwner } from '../stream-transport.js';
+import {
+  NO_LIMITS,
+  type StreamTransport,
+  type TransportLimits,
+  type TransportOwner,
+  TransportStats,
+} from '../stream-transport.js';
 import type { Transport } from '../transport.js';
 import { SocketTransport } from './socket-transport.js';
 
-/** Owner of client transports: reports failures to the caller's hook; nothing to track. */
+/** Owner of a client transport: reports failures to the caller's hook; nothing to track. */
 export class ClientOwner implements TransportOwner {
   readonly #onError: ErrorHook;
-  constructor(onError: ErrorHook) {
+  readonly stats = new TransportStats();
+  readonly limits: TransportLimits;
+  readonly now = 0;
+  constructor(onError: ErrorHook, maxWriteBuffer: number) {
     this.#onError = onError;
+    this.limits = { ...NO_LIMITS, maxWriteBuffer };
   }
   transportLost(_transport: StreamTransport): void {}
   reportError(error: Error, transport: StreamTransport): void {
@@ -60,7 +70,10 @@ export async function createConnection<P extends AnyProtocol>(
   } catch (error) {
     throw new ProtocolFactoryError(error);
   }
-  const owner = new ClientOwner(options.onError ?? defaultErrorHook);
+  const owner = new ClientOwner(
+    options.onError ?? defaultErrorHook,
+    options.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER,
+  );
   const host = options.host ?? 'localhost';
   const target = path ?? (net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`);
 

@@ -4,11 +4,12 @@
  */
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { DEFAULT_BACKLOG } from '../constants.js';
+import { ConnectionRegistry } from '../connection-registry.js';
+import { DEFAULT_BACKLOG, DEFAULT_MAX_WRITE_BUFFER } from '../constants.js';
 import { InvalidArgumentError, ListenError } from '../errors.js';
 import type { ServerOptions } from '../options.js';
 import type { ProtocolFactory } from '../protocol.js';
-import { ConnectionRegistry, defaultErrorHook, type Listener, Server } from '../server.js';
+import { defaultErrorHook, type Listener, Server } from '../server.js';
 import { type Endpoint, type ListenSettings, listen } from './listener.js';
 
 /** The addresses asyncio binds when no host is given: every interface, IPv4 and IPv6. */
@@ -36,7 +37,16 @@ export async function createServer(
     throw new InvalidArgumentError('createServer() needs a protocol factory function');
   }
   validateServerOptions(options);
-  const registry = new ConnectionRegistry(options.onError ?? defaultErrorHook);
+  const registry = new ConnectionRegistry({
+    onError: options.onError ?? defaultErrorHook,
+    limits: {
+      maxWriteBuffer: options.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER,
+      idleTimeout: options.idleTimeout ?? 0,
+      writeStallTimeout: options.writeStallTimeout ?? 0,
+    },
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   const settings = {
     factory,
     registry,
@@ -44,6 +54,10 @@ export async function createServer(
     noDelay: options.noDelay ?? true,
     keepAlive: options.keepAlive ?? false,
     keepAliveInitialDelay: options.keepAliveInitialDelay ?? 0,
+    rejectMessage:
+      typeof options.rejectMessage === 'string'
+        ? Buffer.from(options.rejectMessage, 'utf8')
+        : options.rejectMessage,
     transportOptions: {
       ...(options.allowHalfOpen === undefined ? {} : { allowHalfOpen: options.allowHalfOpen }),
       ...(options.writeBufferLimits === undefined
@@ -83,7 +97,7 @@ export async function createServer(
     await Promise.all(listeners.map((listener) => listener.close()));
     throw error;
   }
-  return new Server(listeners, registry, options.signal);
+  return new Server(listeners, registry, { signal: options.signal, clock: options.clock });
 }
 
 async function resolveHosts(
@@ -131,5 +145,20 @@ function validateServerOptions(options: ServerOptions): void {
   }
   if (Array.isArray(host) && host.length === 0) {
     throw new InvalidArgumentError('host must name at least one address');
+  }
+  const { maxConnections, idleTimeout, writeStallTimeout, maxWriteBuffer } = options;
+  if (maxConnections !== undefined && !(maxConnections >= 1)) {
+    throw new InvalidArgumentError(`maxConnections must be >= 1, got ${maxConnections}`);
+  }
+  for (const [name, value] of [
+    ['idleTimeout', idleTimeout],
+    ['writeStallTimeout', writeStallTimeout],
+  ] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new InvalidArgumentError(`${name} must be a number of ms >= 0, got ${value}`);
+    }
+  }
+  if (maxWriteBuffer !== undefined && !(maxWriteBuffer > 0)) {
+    throw new InvalidArgumentError(`maxWriteBuffer must be > 0 bytes, got ${maxWriteBuffer}`);
   }
 }

@@ -3,9 +3,10 @@
  * sockets become `SocketTransport`s registered with the server.
  */
 import net from 'node:net';
+import type { ConnectionRegistry } from '../connection-registry.js';
 import { ListenError, ProtocolFactoryError } from '../errors.js';
 import type { ProtocolFactory } from '../protocol.js';
-import type { ConnectionRegistry, Listener } from '../server.js';
+import type { Listener } from '../server.js';
 import { formatAddress, type SocketAddress } from '../transport.js';
 import { SocketTransport, type SocketTransportOptions } from './socket-transport.js';
 
@@ -22,6 +23,8 @@ export interface ListenSettings {
   readonly noDelay: boolean;
   readonly keepAlive: boolean;
   readonly keepAliveInitialDelay: number;
+  /** Sent to connections turned away by the connection limit, before the FIN. */
+  readonly rejectMessage?: Uint8Array | undefined;
   readonly transportOptions: SocketTransportOptions;
 }
 
@@ -34,7 +37,7 @@ export function listen(endpoint: Endpoint, settings: ListenSettings): Promise<Li
   const transportOptions: SocketTransportOptions = unix
     ? { ...settings.transportOptions, unix: true, localPath: endpoint.path }
     : settings.transportOptions;
-  const { factory, registry } = settings;
+  const { factory, registry, rejectMessage } = settings;
 
   const server = net.createServer(
     {
@@ -44,6 +47,10 @@ export function listen(endpoint: Endpoint, settings: ListenSettings): Promise<Li
       keepAliveInitialDelay: settings.keepAliveInitialDelay,
     },
     (socket) => {
+      if (!registry.admit()) {
+        turnAway(socket, rejectMessage);
+        return;
+      }
       let protocol: ReturnType<typeof factory>;
       try {
         protocol = factory();
@@ -91,6 +98,21 @@ export function listen(endpoint: Endpoint, settings: ListenSettings): Promise<Li
       );
     }
   });
+}
+
+/** Closes a connection past the limit: the goodbye, FIN, then the socket, with no reset. */
+function turnAway(socket: net.Socket, goodbye: Uint8Array | undefined): void {
+  socket.on('error', ignore);
+  socket.once('finish', destroySocket);
+  socket.resume();
+  if (goodbye === undefined) socket.end();
+  else socket.end(goodbye);
+}
+
+function ignore(): void {}
+
+function destroySocket(this: net.Socket): void {
+  this.destroy();
 }
 
 class NetListener implements Listener {

@@ -6,6 +6,7 @@
  * server has most of, and each closure costs it memory.
  */
 import type { Socket } from 'node:net';
+import { CLOSE_LINGER_MS } from '../constants.js';
 import { ConnectionResetError, SocketError } from '../errors.js';
 import type { AnyProtocol } from '../protocol.js';
 import {
@@ -116,11 +117,11 @@ export class SocketTransport extends StreamTransport {
     // a reset: Linux answers with RST when a socket closes with unread data.
     socket.removeListener('data', SocketTransport.#onData);
     socket.resume();
-    if (socket.writableFinished) socket.destroy();
-    else {
-      socket.once('finish', destroyAfterFlush);
-      socket.end();
-    }
+    // With both FINs exchanged Node closes the socket by itself. A peer that already sent its
+    // FIN needs nothing more; one that has not gets CLOSE_LINGER_MS to do so, then the socket
+    // is closed anyway.
+    socket.end();
+    if (!socket.readableEnded) socket.setTimeout(CLOSE_LINGER_MS, destroyLingering);
   }
 
   protected _reset(): void {
@@ -180,7 +181,7 @@ export class SocketTransport extends StreamTransport {
   }
 }
 
-function destroyAfterFlush(this: Socket): void {
+function destroyLingering(this: Socket): void {
   this.destroy();
 }
 
