@@ -4,6 +4,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP, isIPv6 } from 'node:net';
+import { DEFAULT_MAX_WRITE_BUFFER } from '../constants.js';
 import {
   ConnectError,
   ConnectionRefusedError,
@@ -77,7 +78,10 @@ export async function createNativeConnection<P extends AnyProtocol>(
     }
   }
 
-  const owner = new ClientOwner(options.onError ?? defaultErrorHook);
+  const owner = new ClientOwner(
+    options.onError ?? defaultErrorHook,
+    options.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER,
+  );
   const transport = new NativeTransport(loop, id!, protocol, owner, {
     unix: path !== undefined,
     ...(options.allowHalfOpen === undefined ? {} : { allowHalfOpen: options.allowHalfOpen }),
