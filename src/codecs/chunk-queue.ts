@@ -112,14 +112,23 @@ export class ChunkQueue {
   take(count: number, discardAfter = 0): Buffer {
     this.#cursorIndex = -1;
     const chunk = this.#chunks[this.#head];
-    if (chunk === undefined) return Buffer.alloc(0);
     const start = this.#offset;
     const end = start + count;
-    if (end + discardAfter < chunk.length) {
+    // The hot path, kept small enough to inline: the bytes and what follows lie in the head.
+    if (chunk !== undefined && end + discardAfter < chunk.length) {
       this.#offset = end + discardAfter;
       this.#length -= count + discardAfter;
       return chunk.subarray(start, end);
     }
+    return this.#takeSlow(count, discardAfter);
+  }
+
+  /** The rest of `take`: the bytes end a chunk, span chunks, or the delimiter does. */
+  #takeSlow(count: number, discardAfter: number): Buffer {
+    const chunk = this.#chunks[this.#head];
+    if (chunk === undefined) return Buffer.alloc(0);
+    const start = this.#offset;
+    const end = start + count;
     let frame: Buffer;
     if (end < chunk.length) {
       frame = chunk.subarray(start, end);

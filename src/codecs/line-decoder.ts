@@ -76,10 +76,28 @@ export class LineDecoder implements Decoder<Buffer> {
   next(): Buffer | undefined {
     if (this.#failure !== undefined) throw this.#failure;
     const queue = this.#queue;
+    const at = queue.indexOf(this.#delimiter, this.#scanned);
+    // The hot path, small enough for V8 to inline: a whole line that fits.
+    if (at !== -1 && !this.#discarding) {
+      const length =
+        this.#stripCarriageReturn && at > 0 && queue.byteAt(at - 1) === CR ? at - 1 : at;
+      if (length <= this.#maxLength) {
+        this.#scanned = 0;
+        return queue.take(length, at + this.#delimiter.length - length);
+      }
+    }
+    return this.#nextSlow(at);
+  }
+
+  /**
+   * Everything else, given the first search's result `found`: no delimiter yet (check the
+   * limit), the rest of a discarded line, an oversized line. Loops only to go past a line
+   * skipped in recovery mode.
+   */
+  #nextSlow(found: number): Buffer | undefined {
+    const queue = this.#queue;
     const delimiterLength = this.#delimiter.length;
-    // Loops only to skip an oversized line in recovery mode; a line found returns at once.
-    for (;;) {
-      const at = queue.indexOf(this.#delimiter, this.#scanned);
+    for (let at = found; ; at = queue.indexOf(this.#delimiter, this.#scanned)) {
       if (at === -1) {
         this.#scanned = Math.max(this.#scanned, queue.length - delimiterLength + 1);
         if (this.#discarding) {
