@@ -59,6 +59,13 @@ export interface ServerOptions extends SocketOptions {
   readonly path?: string;
   /** Pending connections the kernel may queue. @default 511 */
   readonly backlog?: number;
+  /**
+   * Set `SO_REUSEPORT` so several processes can listen on the same address and port and the
+   * kernel spreads connections among them (what `serveWorkers` uses). The `net` transport needs
+   * Node >= 22.12 for it (an `InvalidArgumentError` on older ones); the native one has it always.
+   * @default false
+   */
+  readonly reusePort?: boolean;
   /** Aborting it closes the server and its connections (gracefully). */
   readonly signal?: AbortSignal;
   /**

@@ -577,6 +577,9 @@ int32_t engine_listen(engine_t *e, const struct sockaddr *address, socklen_t len
   int error = 0;
   /* libuv sets SO_REUSEADDR on every TCP listener: a restarted server can rebind at once. */
   error = set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  if (error == 0 && (options & ENGINE_OPT_REUSEPORT)) {
+    error = set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+  }
   if (error == 0 && address->sa_family == AF_INET6) {
     error = set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, ipv6_only ? 1 : 0);
   }

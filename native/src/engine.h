@@ -37,6 +37,8 @@ enum engine_event {
 /* Per-socket options. */
 #define ENGINE_OPT_NODELAY 1u
 #define ENGINE_OPT_KEEPALIVE 2u
+/* Listeners only: SO_REUSEPORT, so processes of one group share the port (serveWorkers). */
+#define ENGINE_OPT_REUSEPORT 4u
 
 typedef struct engine engine_t;
 

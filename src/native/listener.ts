@@ -22,6 +22,7 @@ const ACCEPT_ERROR_REPORT_INTERVAL_MS = 1000;
 /** Engine socket options (native/src/engine.h). */
 const OPT_NODELAY = 1;
 const OPT_KEEPALIVE = 2;
+const OPT_REUSEPORT = 4;
 
 /** Starts listening on one endpoint; rejects with a `ListenError` when the OS refuses. */
 export function listenNative(
@@ -45,7 +46,9 @@ export function listenNative(
       endpoint.port,
       settings.backlog,
       endpoint.ipv6Only === true ? 1 : 0,
-      (settings.noDelay ? OPT_NODELAY : 0) | (settings.keepAlive ? OPT_KEEPALIVE : 0),
+      (settings.noDelay ? OPT_NODELAY : 0) |
+        (settings.keepAlive ? OPT_KEEPALIVE : 0) |
+        (settings.reusePort ? OPT_REUSEPORT : 0),
       Math.floor(settings.keepAliveInitialDelay / 1000),
     );
   }

@@ -51,6 +51,7 @@ export async function createServer(
     factory,
     registry,
     backlog: options.backlog ?? DEFAULT_BACKLOG,
+    reusePort: options.reusePort === true,
     noDelay: options.noDelay ?? true,
     keepAlive: options.keepAlive ?? false,
     keepAliveInitialDelay: options.keepAliveInitialDelay ?? 0,

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import type { ConnectionRegistry } from '../connection-registry.js';
-import { ListenError, ProtocolFactoryError } from '../errors.js';
+import { InvalidArgumentError, ListenError, ProtocolFactoryError } from '../errors.js';
 import type { ProtocolFactory } from '../protocol.js';
 import type { Listener } from '../server.js';
 import { formatAddress, type SocketAddress } from '../transport.js';
@@ -20,6 +20,8 @@ export interface ListenSettings {
   readonly factory: ProtocolFactory;
   readonly registry: ConnectionRegistry;
   readonly backlog: number;
+  /** `SO_REUSEPORT`: share the port with other processes (`serveWorkers`). */
+  readonly reusePort: boolean;
   readonly noDelay: boolean;
   readonly keepAlive: boolean;
   readonly keepAliveInitialDelay: number;
@@ -31,9 +33,25 @@ export interface ListenSettings {
 /** Milliseconds between two reports of the same accept failure: a storm must not flood logs. */
 const ACCEPT_ERROR_REPORT_INTERVAL_MS = 1000;
 
+/**
+ * Whether this Node's `net.Server#listen` takes `reusePort` (added in 22.12.0 and 23.1.0; older
+ * ones ignore the option without a word, and a second listener fails with EADDRINUSE).
+ */
+export function netHasReusePort(version: string = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
 /** Starts listening on one endpoint; rejects with a `ListenError` when the OS refuses. */
 export function listen(endpoint: Endpoint, settings: ListenSettings): Promise<Listener> {
   const unix = 'path' in endpoint;
+  if (settings.reusePort && !netHasReusePort()) {
+    return Promise.reject(
+      new InvalidArgumentError(
+        `reusePort needs Node >= 22.12 with the net transport (this is ${process.version})`,
+      ),
+    );
+  }
   const transportOptions: SocketTransportOptions = unix
     ? { ...settings.transportOptions, unix: true, localPath: endpoint.path }
     : settings.transportOptions;
@@ -93,6 +111,8 @@ export function listen(endpoint: Endpoint, settings: ListenSettings): Promise<Li
           port: endpoint.port,
           backlog: settings.backlog,
           ipv6Only: endpoint.ipv6Only === true,
+          // Not in Node 20's types; checked above.
+          ...(settings.reusePort ? { reusePort: true } : {}),
         },
         onListening,
       );
