@@ -120,7 +120,12 @@ export abstract class ModeRun implements PoolHooks {
   }
 
   /** Stops everything and builds the result. */
-  protected finish(fields: { connected: number; connectMs: number; held?: number }): ProcessResult {
+  protected finish(fields: {
+    connected: number;
+    connectMs: number;
+    verifyMs?: number;
+    held?: number;
+  }): ProcessResult {
     const now = performance.now();
     this.running = false;
     this.#phase = 'done';
@@ -136,6 +141,7 @@ export abstract class ModeRun implements PoolHooks {
       histogram: this.recorder.histogram.encode(),
       held: fields.held ?? 0,
       connectMs: fields.connectMs,
+      verifyMs: fields.verifyMs ?? 0,
     };
   }
 }

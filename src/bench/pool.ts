@@ -18,8 +18,10 @@ import { type ErrorCounts, type ErrorKind, emptyErrorCounts } from './error-kind
 import type { RunPlan } from './options.js';
 
 /**
- * Most connects in progress at once per process: enough to keep a fast accept loop busy,
- * few enough that a slow one does not overflow its listen backlog (Node's default is 511).
+ * Most connects in progress at once per process. A connect completes as soon as the kernel
+ * queues it for `accept()`; once a slow server's accept queue is full, new SYNs are dropped and
+ * retried by the kernel after 1 s, 3 s… This cap keeps such stuck attempts to a few hundred,
+ * so the pacing, not the kernel's retry timers, sets the pace.
  */
 const MAX_CONNECTS_IN_FLIGHT = 256;
 
@@ -118,6 +120,21 @@ export class ConnectionPool implements ConnectionListener {
       this.#pump();
       if (this.connections.length === 0) done();
     });
+  }
+
+  /**
+   * Ends the connect phase: every connect still in progress, or still waiting for its turn,
+   * fails as a `connect_timeout` (hold mode, where a connection must be up when holding starts).
+   */
+  abandonConnects(): void {
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      if (this.#queue[i]?.state === IDLE) this.errors.connect_timeout++;
+    }
+    this.#queue.length = 0;
+    this.#queueHead = 0;
+    for (const connection of this.connections) {
+      if (connection.state === CONNECTING) connection.fail('connect_timeout');
+    }
   }
 
   /** Connects a slot at once, bypassing the pacing (churn's cycles). */

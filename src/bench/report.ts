@@ -29,7 +29,8 @@ export function formatTable(summary: BenchSummary): string {
     `${formatCount(summary.connections)} (${formatCount(summary.connected)} up), ${processes}`,
   ]);
   if (summary.mode === 'hold') {
-    rows.push(['connect', `${summary.connect_s?.toFixed(3)} s to open and verify`]);
+    rows.push(['connect', `${summary.connect_s?.toFixed(3)} s to open`]);
+    rows.push(['verify', `${summary.verify_s?.toFixed(3)} s for one round trip on each`]);
     rows.push(['held', `${formatCount(summary.held ?? 0)} for ${summary.duration_s.toFixed(3)} s`]);
   } else {
     const warmup = summary.warmup_s > 0 ? ` after ${summary.warmup_s} s of warm-up` : '';

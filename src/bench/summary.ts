@@ -26,6 +26,8 @@ export interface ProcessResult {
   readonly held: number;
   /** Time taken to open the connections, in milliseconds. */
   readonly connectMs: number;
+  /** Hold mode: time taken to verify one round trip on each connection, in milliseconds. */
+  readonly verifyMs: number;
 }
 
 /** The summary of a run, as printed by `--json` (snake_case keys are part of the format). */
@@ -57,8 +59,10 @@ export interface BenchSummary {
   readonly target_rate?: number;
   /** Hold mode: connections open (and verified, unless `--no-send`) at the end of the hold. */
   readonly held?: number;
-  /** Hold mode: seconds taken to open (and verify) the connections. */
+  /** Hold mode: seconds taken to open the connections (the slowest process). */
   readonly connect_s?: number;
+  /** Hold mode: seconds taken to verify one round trip on each (the slowest process). */
+  readonly verify_s?: number;
   /** Churn mode: completed cycles per second. */
   readonly conns_per_s?: number;
 }
@@ -72,6 +76,7 @@ export interface MergedResult {
   /** Longest window of the processes, in milliseconds. */
   readonly windowMs: number;
   readonly connectMs: number;
+  readonly verifyMs: number;
   readonly held: number;
   readonly errors: ErrorCounts;
   readonly histogram: LatencyHistogram;
@@ -90,6 +95,7 @@ export function mergeResults(results: readonly ProcessResult[]): MergedResult {
   let msgsPerSecond = 0;
   let windowMs = 0;
   let connectMs = 0;
+  let verifyMs = 0;
   let held = 0;
   for (const result of results) {
     histogram.add(LatencyHistogram.decode(result.histogram));
@@ -99,9 +105,20 @@ export function mergeResults(results: readonly ProcessResult[]): MergedResult {
     msgsPerSecond += result.windowMs > 0 ? (result.messages * 1000) / result.windowMs : 0;
     windowMs = Math.max(windowMs, result.windowMs);
     connectMs = Math.max(connectMs, result.connectMs);
+    verifyMs = Math.max(verifyMs, result.verifyMs);
     held += result.held;
   }
-  return { connected, messages, msgsPerSecond, windowMs, connectMs, held, errors, histogram };
+  return {
+    connected,
+    messages,
+    msgsPerSecond,
+    windowMs,
+    connectMs,
+    verifyMs,
+    held,
+    errors,
+    histogram,
+  };
 }
 
 /** The summary of a run from its options and its processes' results. */
@@ -126,7 +143,12 @@ export function summarize(options: BenchOptions, results: readonly ProcessResult
     case 'rate':
       return { ...summary, target_rate: options.rate };
     case 'hold':
-      return { ...summary, held: merged.held, connect_s: round(merged.connectMs / 1000, 3) };
+      return {
+        ...summary,
+        held: merged.held,
+        connect_s: round(merged.connectMs / 1000, 3),
+        verify_s: round(merged.verifyMs / 1000, 3),
+      };
     case 'churn':
       return { ...summary, conns_per_s: rate };
     case 'pingpong':

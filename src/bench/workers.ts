@@ -56,7 +56,12 @@ export class WorkerRun {
         reject(new Error(`workers did not finish within ${Math.round(bound / 1000)} s`));
       }, bound);
     });
-    return Promise.race([Promise.all(results), overrun]).finally(() => clearTimeout(timer));
+    const all = Promise.all(results).catch((error: unknown) => {
+      // One worker failed: the run is lost, the others need not finish it.
+      this.#killAll();
+      throw error;
+    });
+    return Promise.race([all, overrun]).finally(() => clearTimeout(timer));
   }
 
   /** Asks every worker to cut its run short; each still sends what it measured. */

@@ -23,6 +23,7 @@ function resultOf(histogram: LatencyHistogram, messages: number): ProcessResult 
     histogram: histogram.encode(),
     held: 0,
     connectMs: 0,
+    verifyMs: 0,
   };
 }
 
