@@ -7,6 +7,16 @@ export * from './constants.js';
 export { createConnection } from './create-connection.js';
 export { createServer } from './create-server.js';
 export * from './errors.js';
+export {
+  createMetrics,
+  DEFAULT_METRICS_PREFIX,
+  type MetricsOptions,
+} from './metrics/create-metrics.js';
+export {
+  type MetricsEndpoint,
+  type MetricsEndpointOptions,
+  serveMetrics,
+} from './metrics/serve-metrics.js';
 export type {
   ConnectionOptions,
   ServerOptions,
