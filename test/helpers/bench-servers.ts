@@ -5,6 +5,7 @@
  * kicks in.
  */
 import net from 'node:net';
+import { Worker } from 'node:worker_threads';
 
 /** The chapter's reply. */
 export const REPLY = Buffer.from('Message received');
@@ -125,4 +126,44 @@ export async function refusedPort(): Promise<number> {
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return address.port;
+}
+
+/** A listener that never accepts: its accept queue fills, and later connects hang. */
+export interface StuckListener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on 127.0.0.1 port 0 with a backlog of 1 from a worker thread whose event loop is then
+ * blocked: the kernel queues the first connections, and drops the SYNs of the others, whose
+ * connects hang until the client gives up.
+ */
+export async function startStuckListener(): Promise<StuckListener> {
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(
+    `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const server = require('node:net').createServer();
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+      parentPort.postMessage(server.address().port);
+      // Block this thread's event loop until released: nothing is ever accepted.
+      Atomics.wait(workerData, 0, 0, 30000);
+      process.exit(0);
+    });
+    `,
+    { eval: true, workerData: gate },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return {
+    port,
+    close: async () => {
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      await worker.terminate();
+    },
+  };
 }

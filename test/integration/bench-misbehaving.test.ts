@@ -11,7 +11,9 @@ import type { BenchSummary } from '../../src/bench/summary.js';
 import {
   type Behavior,
   refusedPort,
+  type StuckListener,
   startServer,
+  startStuckListener,
   type TestServer,
 } from '../helpers/bench-servers.js';
 
@@ -50,8 +52,10 @@ describe('bench against misbehaving servers', () => {
     silent: { kind: 'silent' },
   };
   let refused = 0;
+  let stuck: StuckListener;
 
   before(async () => {
+    stuck = await startStuckListener();
     for (const [name, behavior] of Object.entries(behaviors)) {
       servers.set(name, await startServer(behavior));
     }
@@ -60,6 +64,7 @@ describe('bench against misbehaving servers', () => {
 
   after(async () => {
     await Promise.all([...servers.values()].map((server) => server.close()));
+    await stuck.close();
   });
 
   const port = (name: string): string => String(servers.get(name)?.port);
@@ -134,6 +139,28 @@ describe('bench against misbehaving servers', () => {
     const summary = await bench(['--port', port('silent'), ...common, '--timeout', '30'], 500);
     assert.equal(summary.messages, 0);
     assert.equal(summary.errors, 0);
+  });
+
+  test('a listener that never accepts: connects time out beyond its queue', async () => {
+    const args = [
+      '--port',
+      `${stuck.port}`,
+      '--mode',
+      'hold',
+      '-c',
+      '8',
+      '-d',
+      '0.2',
+      '--timeout',
+      '0.3',
+    ];
+    const summary = await bench(args, 300 + 300 + 300 + 200);
+    // The kernel queues a couple of connections for accept(); their message is never read.
+    const queued = 8 - summary.errors_by_kind.connect_timeout;
+    assert.ok(queued >= 1 && queued <= 3, `${queued} connections queued`);
+    assert.equal(summary.errors_by_kind.reply_timeout, queued);
+    assert.equal(summary.errors, 8);
+    assert.equal(summary.held, 0);
   });
 
   test('a socket path nobody listens on is refused', async () => {
