@@ -125,9 +125,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     throw error;
   }
+  // Signal handlers first: whoever reads the startup line may signal at once.
+  const stopped = untilSignal(server);
   const addresses = server.addresses().map(formatAddress).join(', ');
   process.stdout.write(`Serving on ${addresses} (${backend} transport)\n`);
-  return await untilSignal(server);
+  return await stopped;
 }
 
 /** The chapter's protocol for the chosen framing. */

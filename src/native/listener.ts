@@ -93,13 +93,19 @@ class NativeListener implements Listener, EngineListener {
   }
 
   engineAccepted(id: number): void {
-    const { factory, registry } = this.#settings;
+    const { factory, registry, rejectMessage } = this.#settings;
+    if (!registry.admit()) {
+      // Past the connection limit: the goodbye, FIN, then the socket, with no reset.
+      if (rejectMessage !== undefined) this.#loop.binding.write(id, rejectMessage);
+      this.#loop.closeDetached(id);
+      return;
+    }
     let protocol: ReturnType<typeof factory>;
     try {
       protocol = factory();
     } catch (error) {
       registry.reportOperationError(new ProtocolFactoryError(error), 'accept');
-      this.#loop.binding.close(id);
+      this.#loop.closeDetached(id);
       return;
     }
     const transport = new NativeTransport(

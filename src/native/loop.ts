@@ -8,6 +8,7 @@
  * descriptor may already serve a new socket) finds no owner with that exact id and is skipped.
  * Each record is handled in its own `try`, so one failure cannot starve the rest of the batch.
  */
+import { CLOSE_LINGER_MS } from '../constants.js';
 import { type NativeBinding, nativeBinding } from './binding.js';
 
 /** Records the engine may write per wake-up. Each is 4 int32s: kind, id, a, b. */
@@ -66,6 +67,8 @@ export class NativeLoop {
   readonly #connections: (EngineConnection | undefined)[] = [];
   readonly #listeners = new Map<number, EngineListener>();
   readonly #connecting = new Map<number, EngineConnect>();
+  /** Sockets closed gracefully with no transport (turned away…): their linger timers. */
+  readonly #detached = new Map<number, ReturnType<typeof setTimeout>>();
 
   constructor(binding: NativeBinding) {
     this.binding = binding;
@@ -96,6 +99,21 @@ export class NativeLoop {
 
   removeConnecting(id: number): void {
     this.#connecting.delete(id);
+  }
+
+  /**
+   * Closes a socket that has no transport (turned away by the connection limit, or its
+   * factory failed): FIN once the queue is flushed, then the socket is closed when the peer's
+   * FIN arrives, or after `CLOSE_LINGER_MS`.
+   */
+  closeDetached(id: number): void {
+    if (this.binding.close(id) !== 0) return;
+    const timer = setTimeout(() => {
+      this.#detached.delete(id);
+      this.binding.close(id);
+    }, CLOSE_LINGER_MS);
+    timer.unref();
+    this.#detached.set(id, timer);
   }
 
   /** Called by the addon once per wake-up with the number of records. */
@@ -140,13 +158,25 @@ export class NativeLoop {
       case EV_WRITTEN:
         this.#connection(id)?.engineWritten(a);
         return;
-      case EV_LOST:
-        this.#connection(id)?.engineLost(a);
+      case EV_LOST: {
+        const connection = this.#connection(id);
+        if (connection !== undefined) {
+          connection.engineLost(a);
+          return;
+        }
+        // A detached socket finished closing: its timer must not outlive the id, which a
+        // later socket will carry again once the generation tag wraps.
+        const timer = this.#detached.get(id);
+        if (timer !== undefined) {
+          clearTimeout(timer);
+          this.#detached.delete(id);
+        }
         return;
+      }
       case EV_ACCEPTED: {
         const listener = this.#listeners.get(id);
         // The listener was closed earlier in this batch: shed the connection it accepted.
-        if (listener === undefined) this.binding.close(a);
+        if (listener === undefined) this.closeDetached(a);
         else listener.engineAccepted(a);
         return;
       }

@@ -10,7 +10,7 @@
  * - bytes or an EOF that arrive in the same batch after the protocol paused reading are held,
  *   in order, and delivered on the next tick after it resumes.
  */
-import { DEFAULT_READ_SIZE_HINT } from '../constants.js';
+import { CLOSE_LINGER_MS, DEFAULT_READ_SIZE_HINT } from '../constants.js';
 import { type AnyProtocol, isBufferedProtocol } from '../protocol.js';
 import {
   StreamTransport,
@@ -28,13 +28,6 @@ export interface NativeTransportOptions extends StreamTransportOptions {
   /** For a Unix socket accepted by a server: the path it listens on (the local name). */
   readonly localPath?: string;
 }
-
-/**
- * Milliseconds a gracefully closed connection waits for the peer's FIN before it is closed
- * anyway: waiting keeps our close from turning into a reset while the peer still sends; the
- * bound stops a peer that never closes from holding the socket.
- */
-const CLOSE_LINGER_MS = 2_000;
 
 /** Stands for the peer's FIN in the queue of held deliveries. */
 const EOF = Symbol('eof');

@@ -1,0 +1,213 @@
+/**
+ * The native loop's batch dispatch, against a scripted engine: records are written by hand into
+ * the shared arrays, so every case is exact — a stale id inside a batch, a callback that closes
+ * another connection of its batch, a failure in one record, deliveries held while paused, and
+ * data copies that do not pin the batch buffer. Needs no addon.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { NativeBinding } from '../../src/native/binding.js';
+import { NativeLoop } from '../../src/native/loop.js';
+import { NativeTransport } from '../../src/native/native-transport.js';
+import type { StreamTransport } from '../../src/stream-transport.js';
+import { grammarViolations, RecordingProtocol } from '../helpers/recording-protocol.js';
+
+const EV_DATA = 1;
+const EV_EOF = 3;
+const EV_ACCEPTED = 6;
+const SLOT_BITS = 22;
+
+/** An engine that records the calls made to it; `init` hands over the batch arrays. */
+class ScriptedEngine {
+  records: Int32Array = new Int32Array(0);
+  data: Uint8Array = new Uint8Array(0);
+  readonly calls: string[] = [];
+  readonly binding: NativeBinding;
+
+  constructor() {
+    const answer =
+      (name: string, value = 0) =>
+      (id: number) => {
+        this.calls.push(`${name}(${id})`);
+        return value;
+      };
+    this.binding = {
+      init: (records, data) => {
+        this.records = records;
+        this.data = data;
+        return 0;
+      },
+      write: (id: number) => {
+        this.calls.push(`write(${id})`);
+        return 0;
+      },
+      writev: answer('writev'),
+      shutdown: answer('shutdown'),
+      close: answer('close', 1),
+      abort: answer('abort'),
+      setReading: (id: number, on: number) => {
+        this.calls.push(`setReading(${id},${on})`);
+        return 0;
+      },
+      setBuffered: answer('setBuffered'),
+      readInto: answer('readInto', -11),
+      address: () => -9,
+      isUnix: () => 0,
+      live: () => 0,
+      listen: () => -1,
+      listenUnix: () => -1,
+      listenerWatch: () => 0,
+      closeListener: () => 0,
+      connect: () => -1,
+      connectUnix: () => -1,
+    } as NativeBinding;
+  }
+
+  /** Writes a batch: each entry is [kind, id, a, b]; returns the record count. */
+  batch(entries: [number, number, number?, number?][]): number {
+    entries.forEach(([kind, id, a = 0, b = 0], i) => {
+      this.records.set([kind, id, a, b], i * 4);
+    });
+    return entries.length;
+  }
+
+  /** Puts `text` in the data buffer at `offset`; returns [offset, length]. */
+  put(offset: number, text: string): [number, number] {
+    const bytes = Buffer.from(text);
+    this.data.set(bytes, offset);
+    return [offset, bytes.length];
+  }
+}
+
+const owner = {
+  lost: [] as StreamTransport[],
+  errors: [] as Error[],
+  transportLost(transport: StreamTransport) {
+    this.lost.push(transport);
+  },
+  reportError(error: Error) {
+    this.errors.push(error);
+  },
+};
+
+function connection(loop: NativeLoop, id: number, protocol = new RecordingProtocol()) {
+  const transport = new NativeTransport(loop, id, protocol, owner);
+  transport.start();
+  return { transport, protocol };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('native loop: batch dispatch', () => {
+  it('skips a record whose id names an older generation of the same slot', () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    const slot = 5;
+    const oldId = (1 << SLOT_BITS) | slot;
+    const newId = (2 << SLOT_BITS) | slot;
+    const { protocol } = connection(loop, newId);
+    const [offset, length] = engine.put(0, 'for the old socket');
+    loop.onBatch(engine.batch([[EV_DATA, oldId, offset, length]]));
+    assert.deepEqual(protocol.kinds(), ['made']);
+    const [offset2, length2] = engine.put(100, 'mine');
+    loop.onBatch(engine.batch([[EV_DATA, newId, offset2, length2]]));
+    assert.equal(protocol.received().toString(), 'mine');
+  });
+
+  it('a callback that closes another connection of its batch: no later delivery to it', async () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    const victim = connection(loop, 7);
+    const killer = connection(
+      loop,
+      8,
+      new RecordingProtocol({ onData: () => victim.transport.abort() }),
+    );
+    const [o1, l1] = engine.put(0, 'kill');
+    const [o2, l2] = engine.put(10, 'too late');
+    loop.onBatch(
+      engine.batch([
+        [EV_DATA, 8, o1, l1],
+        [EV_DATA, 7, o2, l2],
+        [EV_EOF, 7],
+      ]),
+    );
+    assert.ok(engine.calls.includes('abort(7)'));
+    // connectionLost comes on the next tick, not from inside abort().
+    assert.deepEqual(victim.protocol.kinds(), ['made']);
+    await tick();
+    assert.deepEqual(victim.protocol.kinds(), ['made', 'lost']);
+    assert.deepEqual(grammarViolations(victim.protocol.events), []);
+    assert.equal(killer.protocol.received().toString(), 'kill');
+  });
+
+  it('a record that throws does not starve the rest of its batch; the error surfaces after', () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    const { protocol } = connection(loop, 3);
+    const bug = new Error('listener bug');
+    loop.addListener(9, {
+      engineAccepted: () => {
+        throw bug;
+      },
+      engineAcceptError: () => {},
+    });
+    const [offset, length] = engine.put(0, 'after the bug');
+    assert.throws(
+      () =>
+        loop.onBatch(
+          engine.batch([
+            [EV_ACCEPTED, 9, 4],
+            [EV_DATA, 3, offset, length],
+          ]),
+        ),
+      bug,
+    );
+    assert.equal(protocol.received().toString(), 'after the bug');
+  });
+
+  it('data and EOF of a batch that arrive after pauseReading are held, then delivered in order', async () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    const { transport, protocol } = connection(
+      loop,
+      4,
+      new RecordingProtocol({ onData: (_data, t) => t.pauseReading() }),
+    );
+    const [o1, l1] = engine.put(0, 'one');
+    const [o2, l2] = engine.put(3, 'two');
+    loop.onBatch(
+      engine.batch([
+        [EV_DATA, 4, o1, l1],
+        [EV_DATA, 4, o2, l2],
+        [EV_EOF, 4],
+      ]),
+    );
+    assert.deepEqual(protocol.kinds(), ['made', 'data']);
+    assert.ok(engine.calls.includes('setReading(4,0)'));
+    transport.resumeReading();
+    assert.deepEqual(protocol.kinds(), ['made', 'data'], 'not from inside resumeReading()');
+    await tick();
+    // 'two' pauses again: the EOF waits for the next resume.
+    assert.deepEqual(protocol.kinds(), ['made', 'data', 'data']);
+    transport.resumeReading();
+    await tick();
+    assert.deepEqual(protocol.kinds(), ['made', 'data', 'data', 'eof', 'lost']);
+    assert.equal(protocol.received().toString(), 'onetwo');
+    assert.deepEqual(grammarViolations(protocol.events), []);
+  });
+
+  it('hands out owned copies: a kept chunk does not pin or alias the batch buffer', () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    const kept: Buffer[] = [];
+    connection(loop, 2, new RecordingProtocol({ onData: (data) => void kept.push(data) }));
+    const [offset, length] = engine.put(0, 'partial fra');
+    loop.onBatch(engine.batch([[EV_DATA, 2, offset, length]]));
+    engine.put(0, 'overwritten');
+    assert.equal(kept[0]!.toString(), 'partial fra');
+    assert.notEqual(kept[0]!.buffer, engine.data.buffer);
+    // A small read comes from Node's shared 8 KiB pool, not a buffer of its own size or larger.
+    assert.ok(kept[0]!.buffer.byteLength <= 8192, `pins ${kept[0]!.buffer.byteLength} bytes`);
+  });
+});
