@@ -1,0 +1,58 @@
+/**
+ * Scenario 1: 10,000 connections from 127.0.0.1–4, 10 messages each (request/response): all
+ * connect, 100,000 acks arrive, and the ledger holds.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { checkLedger, figure, ms, percentile, since } from './checks.js';
+import { Fixture, transports } from './fixture-process.js';
+import { connectMany, SOURCE_ADDRESSES } from './ledger-client.js';
+
+const CONNECTIONS = 10_000;
+const MESSAGES = 10;
+/** Connects in flight at once: enough to be quick, few enough not to overflow the backlog. */
+const CONNECT_CONCURRENCY = 256;
+
+for (const transport of transports()) {
+  it(`[1/${transport}] ${CONNECTIONS} connections, ${MESSAGES} messages each`, {
+    timeout: 120_000,
+  }, async () => {
+    const fixture = await Fixture.start({ transport, framing: 'line', backlog: 4096 });
+    try {
+      const started = performance.now();
+      const clients = await connectMany(CONNECTIONS, CONNECT_CONCURRENCY, (i) => ({
+        port: fixture.port,
+        connId: `c${i}`,
+        framing: 'line',
+        localAddress: SOURCE_ADDRESSES[i % SOURCE_ADDRESSES.length]!,
+      }));
+      const connected = since(started);
+      const rss = fixture.rss();
+      await Promise.all(clients.map((client) => client.pingPong(MESSAGES, 60_000)));
+      const acks = clients.reduce((total, client) => total + client.acks.length, 0);
+      const latencies = clients.flatMap((client) => client.latencies);
+      for (const client of clients) client.socket.end();
+      await Promise.all(clients.map((client) => client.closed));
+      const result = await fixture.stop();
+      assert.equal(
+        result.code,
+        0,
+        `fixture exit ${result.code} ${result.signal}: ${result.stderr}`,
+      );
+      const summary = result.summary!;
+      const ledger = checkLedger(clients, summary);
+      figure(
+        `1/${transport}`,
+        `${clients.length} conns (connected in ${connected}, server RSS ${(rss / 1048576).toFixed(0)} MiB), ` +
+          `${acks} acks, p99 ${ms(percentile(latencies, 99))}, ` +
+          `ledger ${ledger.problems.length === 0 ? 'ok' : 'BROKEN'}, ${since(started)}`,
+      );
+      assert.equal(summary.stats.accepted, CONNECTIONS);
+      assert.equal(acks, CONNECTIONS * MESSAGES);
+      assert.deepEqual(ledger.problems, []);
+      assert.equal(summary.lostTwice, 0);
+    } finally {
+      fixture.kill();
+    }
+  });
+}

@@ -1,0 +1,185 @@
+/**
+ * The server under test, run in its own process (`node --import tsx fixture-server.ts '<json>'`)
+ * so the suite can measure its RSS and descriptors and set its ulimit. It serves the ledger
+ * protocol (see ledger.ts) with the limits of its JSON config, prints `listening <port>` once
+ * it listens, and on SIGTERM shuts down with the configured drain timeout, writes its summary
+ * and ledger as JSON to `ledgerPath`, and exits 0. An uncaught error crashes it (exit 1), which
+ * every scenario checks for.
+ */
+import { writeFileSync } from 'node:fs';
+import { LengthPrefixedCodec } from '../../src/codecs/length-prefixed-codec.js';
+import { LineCodec } from '../../src/codecs/line-codec.js';
+import { createServer } from '../../src/create-server.js';
+import type { ServerOptions } from '../../src/options.js';
+import type { AnyProtocol } from '../../src/protocol.js';
+import type { ShutdownSummary } from '../../src/server.js';
+import type { FateRates, Framing } from './ledger.js';
+import { seededRandom } from './ledger.js';
+import {
+  type ConnRecord,
+  causeKey,
+  errorKey,
+  type HandlerSettings,
+  type LedgerBook,
+  LedgerProtocol,
+  ReadReplyProtocol,
+} from './ledger-protocol.js';
+
+/** What the suite asks of the fixture. */
+export interface FixtureConfig {
+  readonly transport: 'net' | 'native';
+  readonly framing: Framing;
+  /** Where the summary is written on SIGTERM. */
+  readonly ledgerPath: string;
+  readonly backlog?: number;
+  readonly maxConnections?: number;
+  readonly rejectMessage?: string;
+  readonly idleTimeout?: number;
+  readonly writeStallTimeout?: number;
+  readonly maxWriteBuffer?: number;
+  /** Largest frame (line or length-prefixed body) in bytes. @default the codec's */
+  readonly maxFrame?: number;
+  readonly seed?: number;
+  readonly rates?: FateRates;
+  readonly delayMs?: readonly [number, number];
+  readonly slowMs?: number;
+  /** @default true */
+  readonly backpressure?: boolean;
+  /** @default 5000 */
+  readonly drainTimeout?: number;
+}
+
+/** What the fixture writes on SIGTERM. */
+export interface FixtureSummary {
+  readonly shutdown: ShutdownSummary;
+  /** Milliseconds from SIGTERM to the end of `shutdown()`. */
+  readonly shutdownMs: number;
+  readonly stats: {
+    readonly accepted: number;
+    readonly rejected: number;
+    readonly closed: Record<string, number>;
+    readonly errors: Record<string, number>;
+  };
+  /** Errors passed to `onError`, by code (`UNTYPED:<name>` for any without an aionet code). */
+  readonly reported: Record<string, number>;
+  /** Causes of reported callback failures, by code (`injected` for the handler's own throws). */
+  readonly causes: Record<string, number>;
+  /** Errors `connectionLost` got, by code (`none` for a clean end). */
+  readonly lost: Record<string, number>;
+  readonly made: number;
+  /** Connections whose `connectionLost` ran more than once, or not yet at exit. */
+  readonly lostTwice: number;
+  readonly stillOpen: number;
+  /** Per connection that sent a valid message: `[connId, seqs handled, lost code]`. */
+  readonly conns: [string, number[], string][];
+  /** Peak RSS of the process in bytes, sampled every 100 ms. */
+  readonly peakRss: number;
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as FixtureConfig;
+
+const reported: Record<string, number> = {};
+const causes: Record<string, number> = {};
+const lost: Record<string, number> = {};
+const conns: ConnRecord[] = [];
+const live = new Set<ConnRecord>();
+let made = 0;
+let lostTwice = 0;
+
+function bump(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+const book: LedgerBook = {
+  made(record) {
+    made++;
+    live.add(record);
+  },
+  lost(record) {
+    if (record.lostCalls > 1) lostTwice++;
+    live.delete(record);
+    bump(lost, record.lost ?? 'none');
+    if (record.id !== undefined) conns.push(record);
+  },
+};
+
+const settings: HandlerSettings = {
+  seed: config.seed ?? 1,
+  rates: config.rates ?? {},
+  delayMs: config.delayMs ?? [0, 0],
+  slowMs: config.slowMs ?? 0,
+  backpressure: config.backpressure ?? true,
+  random: seededRandom((config.seed ?? 1) ^ 0x5eed),
+};
+
+const codecOptions = config.maxFrame === undefined ? {} : { maxLength: config.maxFrame };
+const factory = (): AnyProtocol => {
+  switch (config.framing) {
+    case 'none':
+      return new ReadReplyProtocol(book);
+    case 'line':
+      return new LedgerProtocol(new LineCodec(codecOptions), book, settings);
+    case 'length':
+      return new LedgerProtocol(new LengthPrefixedCodec(codecOptions), book, settings);
+  }
+};
+
+const options: ServerOptions = {
+  transport: config.transport,
+  host: '127.0.0.1',
+  port: 0,
+  ...(config.backlog === undefined ? {} : { backlog: config.backlog }),
+  ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
+  ...(config.rejectMessage === undefined ? {} : { rejectMessage: config.rejectMessage }),
+  ...(config.idleTimeout === undefined ? {} : { idleTimeout: config.idleTimeout }),
+  ...(config.writeStallTimeout === undefined
+    ? {}
+    : { writeStallTimeout: config.writeStallTimeout }),
+  ...(config.maxWriteBuffer === undefined ? {} : { maxWriteBuffer: config.maxWriteBuffer }),
+  onError: (error) => {
+    bump(reported, errorKey(error));
+    const cause = causeKey(error);
+    if (cause !== undefined) bump(causes, cause);
+  },
+};
+
+const server = await createServer(factory, options);
+const port = (server.addresses()[0] as { port: number }).port;
+
+let peakRss = process.memoryUsage.rss();
+/** Sampling interval of the peak RSS, ms: fine enough to see a buffer build up. */
+const RSS_SAMPLE_MS = 100;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, RSS_SAMPLE_MS);
+
+process.once('SIGTERM', () => {
+  const started = performance.now();
+  void server.shutdown({ drainTimeout: config.drainTimeout ?? 5000 }).then((shutdown) => {
+    const shutdownMs = performance.now() - started;
+    clearInterval(sampler);
+    const { stats } = server;
+    const summary: FixtureSummary = {
+      shutdown,
+      shutdownMs,
+      stats: {
+        accepted: stats.accepted,
+        rejected: stats.rejected,
+        closed: { ...stats.closed },
+        errors: Object.fromEntries(stats.errors),
+      },
+      reported,
+      causes,
+      lost,
+      made,
+      lostTwice,
+      stillOpen: live.size,
+      conns: conns.map((record) => [record.id!, record.seqs, record.lost ?? 'none']),
+      peakRss: Math.max(peakRss, process.memoryUsage.rss()),
+    };
+    writeFileSync(config.ledgerPath, JSON.stringify(summary));
+    process.exit(0);
+  });
+});
+
+process.stdout.write(`listening ${port}\n`);

@@ -1,0 +1,200 @@
+/**
+ * The fixture server's protocols: the ledger protocol (a FramedProtocol that records every
+ * message it handled, then acks it) and, for framing `none`, a protocol that answers every read.
+ *
+ * A connection handles its messages one at a time, in order: while a handler runs (it may take
+ * a few ms, or a "slow" while), frame delivery is paused, so the ledger's order is the order of
+ * handling and acks leave in that order. On `shutdownRequested` the protocol finishes the
+ * message in hand, acks it and closes; frames not yet started are left unhandled (and unacked).
+ */
+import { FramedProtocol } from '../../src/codecs/framed-protocol.js';
+import { AionetError, FrameInvalidError, ProtocolCallbackError } from '../../src/errors.js';
+import { type CallbackResult, Protocol } from '../../src/protocol.js';
+import type { Transport } from '../../src/transport.js';
+import {
+  ackPayload,
+  type Fate,
+  type FateRates,
+  fate,
+  type Message,
+  parseMessage,
+} from './ledger.js';
+
+/** One server-side connection as the ledger sees it. */
+export interface ConnRecord {
+  /** The connection id its messages carry (set by the first valid message). */
+  id: string | undefined;
+  /** Sequence numbers handled, in the order handled. */
+  readonly seqs: number[];
+  /** How many times `connectionLost` ran (must be 1). */
+  lostCalls: number;
+  /** The code `connectionLost` got: `none`, an `ERR_AIONET_*` code, or `UNTYPED:<name>`. */
+  lost: string | undefined;
+}
+
+/** Where protocols report to: the fixture's book of every connection. */
+export interface LedgerBook {
+  made(record: ConnRecord): void;
+  lost(record: ConnRecord): void;
+}
+
+/** How the handler behaves. */
+export interface HandlerSettings {
+  readonly seed: number;
+  readonly rates: FateRates;
+  /** Handling time of an ordinary message, ms: `[min, max]`; `[0, 0]` handles synchronously. */
+  readonly delayMs: readonly [number, number];
+  /** Handling time of a `slow` message, ms. */
+  readonly slowMs: number;
+  /** Honour `pauseWriting` by pausing frame delivery; false leaves the transport's safe default. */
+  readonly backpressure: boolean;
+  /** A random number in [0, 1) for handling times. */
+  readonly random: () => number;
+}
+
+/** The code of an error as the summary counts it. */
+export function errorKey(error: unknown): string {
+  if (error === undefined) return 'none';
+  if (error instanceof AionetError) return error.code;
+  return `UNTYPED:${(error as Error)?.name ?? typeof error}`;
+}
+
+export class LedgerProtocol extends FramedProtocol<Buffer, Uint8Array> {
+  readonly record: ConnRecord = { id: undefined, seqs: [], lostCalls: 0, lost: undefined };
+  readonly #book: LedgerBook;
+  readonly #settings: HandlerSettings;
+  #busy = false;
+  #writePaused = false;
+  #stopping = false;
+
+  constructor(
+    codec: ConstructorParameters<typeof FramedProtocol<Buffer, Uint8Array>>[0],
+    book: LedgerBook,
+    settings: HandlerSettings,
+  ) {
+    super(codec);
+    this.#book = book;
+    this.#settings = settings;
+    if (settings.backpressure) {
+      this.pauseWriting = () => {
+        this.#writePaused = true;
+        this.#syncReading();
+      };
+      this.resumeWriting = () => {
+        this.#writePaused = false;
+        this.#syncReading();
+      };
+    }
+  }
+
+  override connectionMade(transport: Transport): CallbackResult {
+    super.connectionMade(transport);
+    this.#book.made(this.record);
+  }
+
+  frameReceived(frame: Buffer): CallbackResult {
+    const message = parseMessage(frame);
+    if (message === undefined) throw new FrameInvalidError('not a ledger message');
+    const record = this.record;
+    record.id ??= message.connId;
+    if (record.id !== message.connId) {
+      throw new FrameInvalidError(`message of ${message.connId} on ${record.id}'s connection`);
+    }
+    const { seed, rates, delayMs, slowMs, random } = this.#settings;
+    const what = fate(seed, message.connId, message.seq, rates);
+    const delay =
+      what === 'slow' ? slowMs : delayMs[0] + Math.floor(random() * (delayMs[1] - delayMs[0] + 1));
+    if (delay === 0) return this.#handle(message, what);
+    this.#busy = true;
+    this.#syncReading();
+    return new Promise<void>((resolve, reject) => {
+      setTimeout(() => {
+        this.#busy = false;
+        try {
+          const result = this.#handle(message, what);
+          if (result !== undefined) {
+            result.then(resolve, reject);
+            return;
+          }
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        resolve();
+        if (this.#stopping) this.transport.close();
+        else this.#syncReading();
+      }, delay);
+    });
+  }
+
+  override framesEnded(): boolean | undefined {
+    return undefined;
+  }
+
+  shutdownRequested(): boolean | undefined {
+    this.#stopping = true;
+    if (!this.#busy) return undefined;
+    this.#syncReading();
+    return true;
+  }
+
+  override connectionLost(error?: Error): void {
+    const record = this.record;
+    record.lostCalls++;
+    record.lost = errorKey(error);
+    this.#book.lost(record);
+  }
+
+  /** Records the message as handled and acks it, or fails as its fate says. */
+  #handle(message: Message, what: Fate): Promise<void> | undefined {
+    if (what === 'throw') throw new Error(`injected failure at ${message.connId} ${message.seq}`);
+    if (what === 'reject') {
+      return Promise.reject(new Error(`injected rejection at ${message.connId} ${message.seq}`));
+    }
+    this.record.seqs.push(message.seq);
+    this.sendFrame(ackPayload(message));
+    return undefined;
+  }
+
+  #syncReading(): void {
+    if (this.#busy || this.#writePaused || this.#stopping) this.pauseReading();
+    else this.resumeReading();
+  }
+}
+
+/** Framing `none`: answers every read with `ok\n`, whatever the bytes (the chapter's server). */
+export class ReadReplyProtocol extends Protocol {
+  readonly record: ConnRecord = { id: undefined, seqs: [], lostCalls: 0, lost: undefined };
+  readonly #book: LedgerBook;
+  #transport: Transport | undefined;
+
+  constructor(book: LedgerBook) {
+    super();
+    this.#book = book;
+  }
+
+  override connectionMade(transport: Transport): CallbackResult {
+    this.#transport = transport;
+    this.#book.made(this.record);
+  }
+
+  override dataReceived(_data: Buffer): CallbackResult {
+    this.#transport?.write(OK);
+  }
+
+  override connectionLost(error?: Error): void {
+    this.record.lostCalls++;
+    this.record.lost = errorKey(error);
+    this.#book.lost(this.record);
+  }
+}
+
+const OK = Buffer.from('ok\n');
+
+/** The cause code of a callback failure (what the handler threw), for the summary. */
+export function causeKey(error: Error): string | undefined {
+  if (!(error instanceof ProtocolCallbackError)) return undefined;
+  const cause = error.cause;
+  if (cause instanceof AionetError) return cause.code;
+  return cause instanceof Error ? 'injected' : 'UNTYPED';
+}
