@@ -1,0 +1,45 @@
+/**
+ * How the workers of a group share one listening address, chosen at start-up:
+ *
+ * - `reuseport`: every worker listens itself with `SO_REUSEPORT` and the kernel spreads new
+ *   connections over the listeners (by a hash of the addresses and ports). Used with the `net`
+ *   transport on Node >= 22.12 (`net.Server#listen({ reusePort })`) and always with the native
+ *   transport (the engine sets the option itself).
+ * - `cluster`: `node:cluster` with round-robin scheduling — the primary owns the listening
+ *   socket, accepts, and hands each connection to the next worker over IPC. Used with the `net`
+ *   transport on older Node (20), and for Unix socket paths, which `SO_REUSEPORT` cannot share.
+ */
+import type { Backend } from '../backend.js';
+import { InvalidArgumentError } from '../errors.js';
+import { netHasReusePort } from '../net/listener.js';
+
+/** The way a group's workers share the listening address. */
+export type WorkerMode = 'cluster' | 'reuseport';
+
+/**
+ * The mode for a backend on this Node.
+ * @param unixPath the group listens on a Unix socket path.
+ * @throws InvalidArgumentError for the native transport on a Unix path (no way to share it).
+ */
+export function chooseMode(
+  backend: Backend,
+  unixPath: boolean,
+  nodeVersion: string = process.versions.node,
+): WorkerMode {
+  if (backend === 'native') {
+    if (unixPath) {
+      throw new InvalidArgumentError(
+        'workers on a Unix socket path need the net transport (cluster mode)',
+      );
+    }
+    return 'reuseport';
+  }
+  return !unixPath && netHasReusePort(nodeVersion) ? 'reuseport' : 'cluster';
+}
+
+/** One phrase for the startup report. */
+export function describeMode(mode: WorkerMode): string {
+  return mode === 'reuseport'
+    ? 'reuseport: every worker listens, the kernel spreads connections'
+    : 'cluster: the primary accepts and hands connections round-robin';
+}
