@@ -1,6 +1,7 @@
 /**
  * `aionet serve`: the chapter's server. Listens (localhost:7000 by default), prints the
- * chapter's lines, answers every read, and shuts down cleanly on SIGINT/SIGTERM.
+ * chapter's lines, answers every read, and shuts down cleanly on SIGINT/SIGTERM. Limits, logs
+ * and metrics come from the operations flags (`operations-flags.ts`).
  */
 import { parseArgs } from 'node:util';
 import { type Backend, resolveBackend } from '../backend.js';
@@ -8,19 +9,23 @@ import { LengthPrefixedCodec } from '../codecs/length-prefixed-codec.js';
 import { LineCodec } from '../codecs/line-codec.js';
 import { createServer } from '../create-server.js';
 import { AionetError } from '../errors.js';
+import { createMetrics } from '../metrics/create-metrics.js';
+import { type MetricsEndpoint, serveMetrics } from '../metrics/serve-metrics.js';
 import type { ProtocolFactory } from '../protocol.js';
 import type { Server } from '../server.js';
 import { formatAddress } from '../transport.js';
 import { FramedMessageProtocol, type LineSink, MessageProtocol } from './chapter-protocol.js';
+import { ConnectionLog } from './connection-log.js';
+import { limitsWarning, readFdBudget } from './limits-report.js';
+import { CliLogger } from './logger.js';
 import {
-  asUsageError,
-  EXIT_FAILURE,
-  EXIT_FORCED,
-  EXIT_OK,
-  parseCount,
-  parsePort,
-  UsageError,
-} from './usage.js';
+  OPERATIONS_OPTIONS,
+  OPERATIONS_USAGE,
+  type OperationsValues,
+  parseOperations,
+} from './operations-flags.js';
+import { untilSignal } from './shutdown.js';
+import { asUsageError, EXIT_FAILURE, EXIT_OK, parseCount, parsePort, UsageError } from './usage.js';
 
 export const SERVE_USAGE = `Usage: aionet serve [options]
 
@@ -46,14 +51,14 @@ Options:
   --quiet          do not print the per-connection and per-read lines
   -h, --help       show this help
 
-Ctrl-C (SIGINT) or SIGTERM stops accepting, closes every connection and exits 0;
-a second signal during shutdown aborts at once (exit 130).`;
+${OPERATIONS_USAGE}
 
-/** Milliseconds a graceful shutdown may take before connections are reset. */
-const SHUTDOWN_GRACE_MS = 1500;
+Ctrl-C (SIGINT) or SIGTERM stops accepting, closes idle connections, lets busy
+ones finish for up to --drain-timeout, prints "Shut down: N drained, M aborted"
+and exits 0; a second signal during shutdown aborts at once (exit 130).`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  let values: {
+  let values: OperationsValues & {
     host?: string[];
     port?: string;
     path?: string;
@@ -79,6 +84,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         transport: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        ...OPERATIONS_OPTIONS,
       },
     }));
   } catch (error) {
@@ -93,10 +99,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw new UsageError('give either --path, or --host/--port, not both');
   }
   const reply = Buffer.from(values.reply ?? 'Message received', 'utf8');
-  const quiet = values.quiet === true;
-  const print = quiet ? undefined : (line: string) => process.stdout.write(`${line}\n`);
+  const operations = parseOperations(values);
+  const logger = new CliLogger({
+    format: operations.logFormat,
+    level: operations.logLevel,
+    quiet: values.quiet === true,
+  });
+  const connectionLog = new ConnectionLog(logger);
+  const print = logger.chapterSink();
 
-  const factory = protocolFactory(values.framing ?? 'none', values['max-frame'], reply, print);
+  const factory = connectionLog.wrap(
+    protocolFactory(values.framing ?? 'none', values['max-frame'], reply, print),
+  );
   const transport = values.transport ?? 'auto';
   if (transport !== 'auto' && transport !== 'native' && transport !== 'net') {
     throw new UsageError(`--transport must be auto, native or net, got '${transport}'`);
@@ -111,24 +125,47 @@ export async function serveCommand(argv: string[]): Promise<number> {
       ...(values.path !== undefined
         ? { path: values.path }
         : { host: values.host ?? 'localhost', port }),
-      onError: (error, context) => {
-        const peer = context.transport?.getExtraInfo('peername');
-        const where = peer !== undefined ? ` (peer ${formatAddress(peer)})` : '';
-        const code = error instanceof AionetError ? `${error.code}: ` : '';
-        process.stderr.write(`error${where}: ${code}${error.message}\n`);
-      },
+      ...operations.serverOptions,
+      onError: connectionLog.onError,
     });
   } catch (error) {
     if (error instanceof AionetError) {
-      process.stderr.write(`${error.message}\n`);
+      logger.startupError(error.code, error.message);
       return EXIT_FAILURE;
     }
     throw error;
   }
   // Signal handlers first: whoever reads the startup line may signal at once.
-  const stopped = untilSignal(server);
-  const addresses = server.addresses().map(formatAddress).join(', ');
-  process.stdout.write(`Serving on ${addresses} (${backend} transport)\n`);
+  let metrics: MetricsEndpoint | undefined;
+  const stopped = untilSignal(server, {
+    drainTimeout: operations.drainTimeout,
+    logger,
+    afterDrain: async () => metrics?.close(),
+  });
+  if (operations.metrics !== undefined) {
+    try {
+      metrics = await serveMetrics({
+        ...operations.metrics,
+        registry: createMetrics(server),
+        isDraining: () => server.isDraining(),
+      });
+    } catch (error) {
+      if (!(error instanceof AionetError)) throw error;
+      logger.startupError(error.code, `metrics: ${error.message}`);
+      server.close();
+      server.abortClients();
+      return EXIT_FAILURE;
+    }
+  }
+  const limits = { ...server.limits, drainTimeout: operations.drainTimeout, fds: readFdBudget() };
+  logger.startup({
+    addresses: server.addresses().map(formatAddress),
+    transport: backend,
+    limits,
+    metricsUrl: metrics?.url,
+  });
+  const warning = limitsWarning(limits);
+  if (warning !== undefined) logger.limitsWarning(warning);
   return await stopped;
 }
 
@@ -155,31 +192,4 @@ function protocolFactory(
   }
   const encoded = new LengthPrefixedCodec().encode(reply);
   return () => new FramedMessageProtocol(new LengthPrefixedCodec(options), encoded, print);
-}
-
-/** Serves until SIGINT/SIGTERM, then shuts down; a second signal aborts at once. */
-function untilSignal(server: Server): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        server.abortClients();
-        resolve(EXIT_FORCED);
-        return;
-      }
-      stopping = true;
-      process.stderr.write(`${signal}: closing the server\n`);
-      server.close();
-      server.closeClients();
-      const grace = setTimeout(() => server.abortClients(), SHUTDOWN_GRACE_MS);
-      void server.waitClosed().then(() => {
-        clearTimeout(grace);
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-        resolve(EXIT_OK);
-      });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }

@@ -8,7 +8,9 @@
  * a field increment, never a prom-client call (a label hash and a map lookup per `inc()`), which
  * is how counting stays cheap: see docs/operations.md for the measured cost.
  */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ServerStats } from '../connection-registry.js';
 import { InvalidArgumentError } from '../errors.js';
 import { Server } from '../server.js';
@@ -27,6 +29,18 @@ export interface MetricsOptions {
    * @default true
    */
   readonly defaultMetrics?: boolean;
+}
+
+/**
+ * prom-client, loaded on the first `createMetrics` call: loading it takes about 100 ms, which a
+ * program that imports aionet but exports no metrics should not pay. It is a CommonJS package,
+ * so `require` loads it synchronously and `createMetrics` can stay synchronous.
+ */
+let promClient: typeof PromClient | undefined;
+
+function loadPromClient(): typeof PromClient {
+  promClient ??= createRequire(import.meta.url)('prom-client') as typeof PromClient;
+  return promClient;
 }
 
 /** The default metric-name prefix. */
@@ -86,6 +100,7 @@ export function createMetrics(
   if (typeof prefix !== 'string' || !METRIC_NAME.test(`${prefix}x`)) {
     throw new InvalidArgumentError(`metric prefix ${String(prefix)} makes invalid metric names`);
   }
+  const { Counter, Gauge, Registry, collectDefaultMetrics } = loadPromClient();
   const registry = options.registry ?? new Registry();
   const name = (suffix: string): string => {
     const full = prefix + suffix;

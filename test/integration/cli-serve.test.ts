@@ -29,8 +29,10 @@ describe('aionet serve', () => {
     await cli.waitForLine(/^Data received$/);
     client.socket.end();
     await client.closed;
+    // The startup report is two lines (where it serves, its limits); the chapter's come next.
     const lines = cli.stdout.trim().split('\n');
-    assert.deepEqual(lines.slice(1), ['Got a new connection', 'Data received']);
+    assert.match(lines[1]!, /^Limits: /);
+    assert.deepEqual(lines.slice(2), ['Got a new connection', 'Data received']);
     cli.kill('SIGINT');
     assert.equal(await cli.exited, 0);
   });
@@ -114,7 +116,7 @@ describe('aionet serve', () => {
     assert.equal(version.stdout.trim(), pkg.version);
   });
 
-  it('--quiet prints only the startup line', async () => {
+  it('--quiet prints only the startup report and the shutdown summary', async () => {
     const { cli, port } = await serve(['--quiet']);
     const client = await RawClient.connect(port);
     client.socket.write('x');
@@ -123,7 +125,14 @@ describe('aionet serve', () => {
     await client.closed;
     cli.kill('SIGINT');
     assert.equal(await cli.exited, 0);
-    assert.match(cli.stdout.trim(), /^Serving on 127\.0\.0\.1:\d+ \((?:native|net) transport\)$/);
+    const lines = cli.stdout.trim().split('\n');
+    assert.equal(lines.length, 3, cli.stdout);
+    assert.match(lines[0]!, /^Serving on 127\.0\.0\.1:\d+ \((?:native|net) transport\)$/);
+    assert.match(
+      lines[1]!,
+      /^Limits: max-connections=unlimited idle-timeout=off max-write-buffer=1048576 write-stall-timeout=off drain-timeout=10s fds=/,
+    );
+    assert.equal(lines[2], 'Shut down: 0 drained, 0 aborted');
   });
 
   it('survives running out of file descriptors, without spinning, and recovers', async () => {
