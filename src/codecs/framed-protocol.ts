@@ -107,7 +107,10 @@ export abstract class FramedProtocol<F, Out = F> extends Protocol {
       const frame = codec.next();
       if (frame === undefined) break;
       const result = this.#call(frame);
-      if (result !== undefined) (pending ??= []).push(result);
+      if (result !== undefined) {
+        pending ??= [];
+        pending.push(result);
+      }
     }
     if (pending === undefined) return undefined;
     return Promise.all(pending).then(() => undefined);
