@@ -11,6 +11,7 @@ import { resolveBackend } from '../backend.js';
 import { UsageError } from '../cli/usage.js';
 import { AionetError } from '../errors.js';
 import { serveMetrics } from '../metrics/serve-metrics.js';
+import { pickFreePort } from './free-port.js';
 import { GroupRegistry } from './group-metrics.js';
 import { WORKER_METRICS_ENV } from './messages.js';
 import { chooseMode } from './mode.js';
@@ -41,6 +42,10 @@ export interface ServeWorkersFlags {
   readonly transport?: string | undefined;
   /** Whether `--path` was given (Unix socket). */
   readonly unixPath: boolean;
+  /** `--port`, parsed (0: any free port). */
+  readonly port?: number | undefined;
+  /** The first `--host`. @default 'localhost' */
+  readonly host?: string | undefined;
   /** `--metrics-port`, parsed. */
   readonly metricsPort?: number | undefined;
   /** `--metrics-host`. @default '127.0.0.1' */
@@ -76,7 +81,11 @@ export async function serveWorkersCommand(
     if (error instanceof AionetError) throw new UsageError(error.message);
     throw error;
   }
-  const workerArgv = withoutPrimaryFlags(argv);
+  let workerArgv = withoutPrimaryFlags(argv);
+  // Cluster mode on port 0: one port for the group's whole life (see free-port.ts).
+  if (mode === 'cluster' && !flags.unixPath && flags.port === 0) {
+    workerArgv = withPort(workerArgv, await pickFreePort(flags.host ?? 'localhost'));
+  }
   const metricsOn = flags.metricsPort !== undefined;
   const run = runGroup(
     {
@@ -125,18 +134,22 @@ export function withoutPrimaryFlags(argv: readonly string[]): string[] {
   return out;
 }
 
+/** `argv` asking for `port`. */
+function withPort(argv: readonly string[], port: number): string[] {
+  const args = [...argv];
+  const index = args.findIndex((arg) => arg === '--port' || arg.startsWith('--port='));
+  if (index === -1) args.push('--port', String(port));
+  else if (args[index] === '--port') args[index + 1] = String(port);
+  else args[index] = `--port=${port}`;
+  return args;
+}
+
 function launchFor(
   argv: readonly string[],
   port: number | undefined,
   metrics: boolean,
 ): WorkerLaunch {
-  const args = ['serve', ...argv];
-  if (port !== undefined) {
-    const index = args.findIndex((arg) => arg === '--port' || arg.startsWith('--port='));
-    if (index === -1) args.push('--port', String(port));
-    else if (args[index] === '--port') args[index + 1] = String(port);
-    else args[index] = `--port=${port}`;
-  }
+  const args = ['serve', ...(port === undefined ? argv : withPort(argv, port))];
   return {
     exec: BIN,
     args,

@@ -19,6 +19,7 @@ import { resolveBackend } from '../backend.js';
 import { serveMetrics } from '../metrics/serve-metrics.js';
 import type { ServerOptions } from '../options.js';
 import type { SocketAddress } from '../transport.js';
+import { pickFreePort } from './free-port.js';
 import type { SlotStatus } from './group.js';
 import { GroupRegistry } from './group-metrics.js';
 import { WORKER_METRICS_ENV } from './messages.js';
@@ -104,9 +105,17 @@ const WORKER_MAIN = fileURLToPath(
  */
 export async function serveWorkers(options: ServeWorkersOptions): Promise<WorkerGroupHandle> {
   const workers = resolveWorkerCount(options.workers);
-  const server = options.server ?? {};
-  const mode = chooseMode(resolveBackend(server.transport), server.path !== undefined);
+  const mode = chooseMode(
+    resolveBackend(options.server?.transport),
+    options.server?.path !== undefined,
+  );
   const drainTimeout = resolveDrainTimeout(options.drainTimeout);
+  // Cluster mode on port 0: one port for the group's whole life (see free-port.ts).
+  let server = options.server ?? {};
+  if (mode === 'cluster' && server.path === undefined && (server.port ?? 0) === 0) {
+    const host = typeof server.host === 'string' ? server.host : server.host?.[0];
+    server = { ...server, port: await pickFreePort(host) };
+  }
   const moduleUrl =
     options.module instanceof URL ? options.module.href : pathToFileURL(options.module).href;
   const spec = (port: number | undefined): WorkerSpec => ({
