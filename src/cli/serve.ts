@@ -14,6 +14,8 @@ import { type MetricsEndpoint, serveMetrics } from '../metrics/serve-metrics.js'
 import type { ProtocolFactory } from '../protocol.js';
 import type { Server } from '../server.js';
 import { formatAddress } from '../transport.js';
+import { serveWorkersCommand } from '../workers/cli.js';
+import { serveAsWorker, workerIdentity, workerServerOptions } from '../workers/worker-runtime.js';
 import { FramedMessageProtocol, type LineSink, MessageProtocol } from './chapter-protocol.js';
 import { ConnectionLog } from './connection-log.js';
 import { limitsWarning, readFdBudget } from './limits-report.js';
@@ -49,6 +51,9 @@ Options:
                    native: the native transport (an error where it is not
                    built); net: Node's own sockets (default: auto)
   --quiet          do not print the per-connection and per-read lines
+  --workers N|auto run N worker processes (auto: one per CPU) on the same
+                   address, supervised; SIGHUP restarts them one by one
+                   (see docs/workers.md)
   -h, --help       show this help
 
 ${OPERATIONS_USAGE}
@@ -67,6 +72,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'max-frame'?: string;
     transport?: string;
     quiet?: boolean;
+    workers?: string;
     help?: boolean;
   };
   try {
@@ -83,6 +89,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         'max-frame': { type: 'string' },
         transport: { type: 'string' },
         quiet: { type: 'boolean' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...OPERATIONS_OPTIONS,
       },
@@ -100,6 +107,19 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const reply = Buffer.from(values.reply ?? 'Message received', 'utf8');
   const operations = parseOperations(values);
+  const worker = workerIdentity();
+  if (values.workers !== undefined && worker === undefined) {
+    return await serveWorkersCommand(argv, {
+      workers: values.workers,
+      transport: values.transport,
+      unixPath: values.path !== undefined,
+      port,
+      host: values.host?.[0],
+      metricsPort: operations.metrics?.port,
+      metricsHost: operations.metrics?.host,
+      drainTimeoutMs: operations.drainTimeout,
+    });
+  }
   const logger = new CliLogger({
     format: operations.logFormat,
     level: operations.logLevel,
@@ -126,6 +146,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         ? { path: values.path }
         : { host: values.host ?? 'localhost', port }),
       ...operations.serverOptions,
+      ...workerServerOptions(worker),
       onError: connectionLog.onError,
     });
   } catch (error) {
@@ -134,6 +155,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       return EXIT_FAILURE;
     }
     throw error;
+  }
+  if (worker !== undefined) {
+    return await serveAsWorker(server, { backend, drainTimeout: operations.drainTimeout });
   }
   // Signal handlers first: whoever reads the startup line may signal at once.
   let metrics: MetricsEndpoint | undefined;
