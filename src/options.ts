@@ -55,8 +55,17 @@ export interface ServerOptions extends SocketOptions {
   readonly host?: string | readonly string[];
   /** TCP port; 0 picks a free one (the same one for every host address). */
   readonly port?: number;
-  /** A Unix domain socket path, instead of host and port. */
+  /**
+   * A Unix domain socket path, instead of host and port. A stale socket file (nothing listens
+   * on it) is removed first; a live one, or a file that is no socket, fails with `ListenError`
+   * (`EADDRINUSE`). The file is removed when the server closes.
+   */
   readonly path?: string;
+  /**
+   * Permission bits of the `path` socket file, set once it listens (`0o660`: owner and group may
+   * connect). @default what the process umask leaves
+   */
+  readonly mode?: number;
   /** Pending connections the kernel may queue. @default 511 */
   readonly backlog?: number;
   /**

@@ -144,7 +144,7 @@ export async function createConnection<P extends AnyProtocol>(
   });
 
   transport = new SocketTransport(socket, protocol, owner, {
-    unix: path !== undefined,
+    ...(path === undefined ? {} : { unix: true, peerPath: path }),
     ...(options.allowHalfOpen === undefined ? {} : { allowHalfOpen: options.allowHalfOpen }),
     ...(options.writeBufferLimits === undefined
       ? {}

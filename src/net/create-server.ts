@@ -11,6 +11,7 @@ import type { ServerOptions } from '../options.js';
 import type { ProtocolFactory } from '../protocol.js';
 import { defaultErrorHook, type Listener, Server } from '../server.js';
 import { type Endpoint, type ListenSettings, listen } from './listener.js';
+import { removeStaleSocket, setSocketMode } from './unix-socket-file.js';
 
 /** The addresses asyncio binds when no host is given: every interface, IPv4 and IPv6. */
 const ALL_INTERFACES = ['0.0.0.0', '::'] as const;
@@ -70,7 +71,9 @@ export async function createServer(
   const listeners: Listener[] = [];
   try {
     if (options.path !== undefined) {
+      await removeStaleSocket(options.path);
       listeners.push(await listenOn({ path: options.path }, settings));
+      if (options.mode !== undefined) await setSocketMode(options.path, options.mode);
     } else {
       const { addresses, optionalFamilies } = await resolveHosts(options.host);
       let port = options.port ?? 0;
@@ -136,6 +139,13 @@ function validateServerOptions(options: ServerOptions): void {
     }
     if (port !== undefined || host !== undefined) {
       throw new InvalidArgumentError('give either path, or host and port, not both');
+    }
+  }
+  const { mode } = options;
+  if (mode !== undefined) {
+    if (path === undefined) throw new InvalidArgumentError('mode needs path (a Unix socket)');
+    if (!(Number.isInteger(mode) && mode >= 0 && mode <= 0o777)) {
+      throw new InvalidArgumentError(`mode must be permission bits from 0 to 0o777, got ${mode}`);
     }
   }
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {

@@ -27,6 +27,8 @@ export interface SocketTransportOptions extends StreamTransportOptions {
   readonly unix?: boolean;
   /** For a Unix socket accepted by a server: the path it listens on (the local name). */
   readonly localPath?: string;
+  /** For a Unix socket a client connected: the path it connected to (the peer's name). */
+  readonly peerPath?: string;
 }
 
 export class SocketTransport extends StreamTransport {
@@ -37,6 +39,7 @@ export class SocketTransport extends StreamTransport {
   #error: Error | undefined;
   #unix: boolean;
   #localPath: string | undefined;
+  #peerPath: string | undefined;
   #peername: SocketAddress | undefined;
 
   constructor(
@@ -49,6 +52,7 @@ export class SocketTransport extends StreamTransport {
     this.#socket = socket as OwnedSocket;
     this.#unix = options?.unix === true;
     this.#localPath = options?.localPath;
+    this.#peerPath = options?.peerPath;
   }
 
   /**
@@ -145,7 +149,7 @@ export class SocketTransport extends StreamTransport {
       case 'socket':
         return socket as ExtraInfo[K];
       case 'peername':
-        this.#peername ??= peerAddress(socket, this.#unix);
+        this.#peername ??= peerAddress(socket, this.#unix, this.#peerPath);
         return this.#peername as ExtraInfo[K];
       case 'sockname':
         return localAddress(socket, this.#unix, this.#localPath) as ExtraInfo[K];
@@ -192,10 +196,12 @@ export function translateSocketError(error: Error): Error {
   return new SocketError(errno, error.message, error);
 }
 
-function peerAddress(socket: Socket, unix: boolean): SocketAddress | undefined {
-  if (unix) {
-    return { family: 'unix', path: '' };
-  }
+function peerAddress(
+  socket: Socket,
+  unix: boolean,
+  peerPath: string | undefined,
+): SocketAddress | undefined {
+  if (unix) return { family: 'unix', path: peerPath ?? '' };
   const { remoteAddress, remotePort, remoteFamily } = socket;
   if (remoteAddress === undefined || remotePort === undefined) return undefined;
   return {
