@@ -41,6 +41,9 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   /** The engine closed the socket (its id now names nothing, or someone else). */
   #released = false;
   #reading = true;
+  /** The peer's FIN was delivered, and our own was asked for (`writeEof`): see #afterEof. */
+  #eofDelivered = false;
+  #writeShut = false;
   /** The engine leaves reads to us (a BufferedProtocol reads into its own buffer). */
   #readsInPlace = false;
   /** Deliveries that arrived while reading was paused, oldest first. */
@@ -90,13 +93,13 @@ export class NativeTransport extends StreamTransport implements EngineConnection
     if (buffer === undefined || this.#released) return;
     const n = this.#loop.binding.readInto(this.id, buffer);
     if (n > 0) this._onBufferFilled(n);
-    else if (n === 0) this._onEof();
+    else if (n === 0) this.#deliverEof();
     else if (n !== EAGAIN) this.#release(socketError(n), true);
   }
 
   engineEof(): void {
     if (this.#held !== undefined || !this.#reading) this.#hold(EOF);
-    else this._onEof();
+    else this.#deliverEof();
   }
 
   engineWritten(queued: number): void {
@@ -127,7 +130,12 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   protected _shutdownWrite(): void {
     if (this.#released) return;
     const result = this.#loop.binding.shutdown(this.id);
-    if (result < 0) this.#release(socketError(result), true);
+    if (result < 0) {
+      this.#release(socketError(result), true);
+      return;
+    }
+    this.#writeShut = true;
+    if (this.#eofDelivered) this.close();
   }
 
   protected _closeGracefully(): void {
@@ -183,10 +191,20 @@ export class NativeTransport extends StreamTransport implements EngineConnection
     if (held === undefined) return;
     while (held.length > 0 && this.#reading && !this.#released) {
       const item = held.shift()!;
-      if (item === EOF) this._onEof();
+      if (item === EOF) this.#deliverEof();
       else this._onData(item);
     }
     if (held.length === 0 && this.#held === held) this.#held = undefined;
+  }
+
+  /**
+   * The peer's FIN reaches `eofReceived`. When it keeps the connection half-open and our side
+   * is shut as well, both directions are done: close, as Node does for a `net` socket.
+   */
+  #deliverEof(): void {
+    this._onEof();
+    this.#eofDelivered = true;
+    if (this.#writeShut) this.close();
   }
 
   #hold(item: Buffer | typeof EOF): void {

@@ -201,6 +201,23 @@ for (const backend of transports) {
         await server[Symbol.asyncDispose]();
       });
 
+      it('half-open, then writeEof(): with both FINs sent the connection ends cleanly', async () => {
+        const { server, protocols, port } = await recordingServer({
+          onEof: (transport) => {
+            transport.write(Buffer.from('last words'));
+            transport.writeEof();
+            return true;
+          },
+        });
+        const client = await RawClient.connect(port, '127.0.0.1', true);
+        client.socket.end('bye');
+        assert.equal(await protocols[0]!.lost, undefined);
+        await client.closed;
+        assert.equal(client.received.toString(), 'last words');
+        assert.deepEqual(protocols[0]!.kinds(), ['made', 'data', 'eof', 'lost']);
+        await server[Symbol.asyncDispose]();
+      });
+
       it('allowHalfOpen: false closes after eofReceived even when it returns true', async () => {
         const { server, protocols, port } = await recordingServer(
           { onEof: () => true },
