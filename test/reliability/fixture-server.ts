@@ -7,6 +7,7 @@
  * every scenario checks for.
  */
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LengthPrefixedCodec } from '../../src/codecs/length-prefixed-codec.js';
 import { LineCodec } from '../../src/codecs/line-codec.js';
 import { createServer } from '../../src/create-server.js';
@@ -74,6 +75,8 @@ export interface FixtureSummary {
   readonly conns: [string, number[], string][];
   /** Peak RSS of the process in bytes, sampled every 100 ms. */
   readonly peakRss: number;
+  /** Event-loop delay over the whole run, ms: p99 and max (how long callbacks waited). */
+  readonly loopDelay: { readonly p99: number; readonly max: number };
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as FixtureConfig;
@@ -149,6 +152,8 @@ const port = (server.addresses()[0] as { port: number }).port;
 let peakRss = process.memoryUsage.rss();
 /** Sampling interval of the peak RSS, ms: fine enough to see a buffer build up. */
 const RSS_SAMPLE_MS = 100;
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }, RSS_SAMPLE_MS);
@@ -176,6 +181,7 @@ process.once('SIGTERM', () => {
       stillOpen: live.size,
       conns: conns.map((record) => [record.id!, record.seqs, record.lost ?? 'none']),
       peakRss: Math.max(peakRss, process.memoryUsage.rss()),
+      loopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     };
     writeFileSync(config.ledgerPath, JSON.stringify(summary));
     process.exit(0);
