@@ -84,6 +84,7 @@ export async function createNativeConnection<P extends AnyProtocol>(
   );
   const transport = new NativeTransport(loop, id!, protocol, owner, {
     unix: path !== undefined,
+    ...(path === undefined ? {} : { peerPath: path }),
     ...(options.allowHalfOpen === undefined ? {} : { allowHalfOpen: options.allowHalfOpen }),
     ...(options.writeBufferLimits === undefined
       ? {}

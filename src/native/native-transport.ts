@@ -27,6 +27,8 @@ export interface NativeTransportOptions extends StreamTransportOptions {
   readonly unix?: boolean;
   /** For a Unix socket accepted by a server: the path it listens on (the local name). */
   readonly localPath?: string;
+  /** For a Unix socket a client connected: the path it connected to (the peer's name). */
+  readonly peerPath?: string;
 }
 
 /** Stands for the peer's FIN in the queue of held deliveries. */
@@ -50,6 +52,7 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   #held: (Buffer | typeof EOF)[] | undefined;
   readonly #unix: boolean;
   readonly #localPath: string | undefined;
+  readonly #peerPath: string | undefined;
   #peername: SocketAddress | undefined;
   /** Closes the socket if the peer has not sent its FIN in time after our graceful close. */
   #linger: ReturnType<typeof setTimeout> | undefined;
@@ -66,6 +69,7 @@ export class NativeTransport extends StreamTransport implements EngineConnection
     this.id = id;
     this.#unix = options?.unix === true;
     this.#localPath = options?.localPath;
+    this.#peerPath = options?.peerPath;
   }
 
   /** Routes the socket's events here and calls `connectionMade`. */
@@ -171,7 +175,9 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   protected _extraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] {
     switch (name) {
       case 'peername':
-        this.#peername ??= this.#unix ? { family: 'unix', path: '' } : this.#address(true);
+        this.#peername ??= this.#unix
+          ? { family: 'unix', path: this.#peerPath ?? '' }
+          : this.#address(true);
         return this.#peername as ExtraInfo[K];
       case 'sockname':
         return (

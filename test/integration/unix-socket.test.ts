@@ -64,9 +64,7 @@ for (const backend of transports) {
         transport: backend,
         path,
       });
-      // The native client does not know its peer's path yet (src/native).
-      if (backend === 'net')
-        assert.deepEqual(client.getExtraInfo('peername'), { family: 'unix', path });
+      assert.deepEqual(client.getExtraInfo('peername'), { family: 'unix', path });
       client.close();
       server.close();
       server.closeClients();
