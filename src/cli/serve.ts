@@ -41,7 +41,8 @@ Options:
   --path SOCK      listen on a Unix domain socket instead of TCP
   --reply TEXT     the reply to every read (default: "Message received")
   --framing MODE   none: answer every read (the chapter); line: answer every
-                   \n-terminated line with the reply and \n; length: answer every
+                   newline-terminated line with the reply and a newline;
+                   length: answer every
                    4-byte big-endian length-prefixed frame with a framed reply
                    (default: none)
   --max-frame N    largest frame in bytes with --framing line|length; a larger
