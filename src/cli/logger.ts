@@ -183,7 +183,11 @@ export class CliLogger {
 
   /** Connections were turned away by `--max-connections` (at most one report a second). */
   limitReject(limit: number, rejected: number, message: string): void {
-    this.#log('warn', 'limit_reject', [`warning: ${message}`], message, { limit, rejected });
+    this.#log('warn', 'limit_reject', [`warning: ${message}`], message, {
+      code: 'ERR_AIONET_CONNECTION_LIMIT',
+      limit,
+      rejected,
+    });
   }
 
   /** A failure of the server itself (accept…), not of one connection. */
