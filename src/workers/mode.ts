@@ -9,6 +9,7 @@
  *   socket, accepts, and hands each connection to the next worker over IPC. Used with the `net`
  *   transport on older Node (20), and for Unix socket paths, which `SO_REUSEPORT` cannot share.
  */
+import { readFileSync } from 'node:fs';
 import type { Backend } from '../backend.js';
 import { InvalidArgumentError } from '../errors.js';
 import { netHasReusePort } from '../net/listener.js';
@@ -42,4 +43,19 @@ export function describeMode(mode: WorkerMode): string {
   return mode === 'reuseport'
     ? 'reuseport: every worker listens, the kernel spreads connections'
     : 'cluster: the primary accepts and hands connections round-robin';
+}
+
+/**
+ * Whether the kernel hands the connections queued on a closing `SO_REUSEPORT` listener to
+ * another listener of its group (`net.ipv4.tcp_migrate_req`, Linux >= 5.14) instead of
+ * resetting them; `undefined` where it cannot be read. Without it, a rolling restart in
+ * reuseport mode can reset the few connections that complete their handshake on a worker's
+ * listener in the instant it closes.
+ */
+export function kernelMigratesRequests(): boolean | undefined {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim() === '1';
+  } catch {
+    return undefined;
+  }
 }

@@ -12,7 +12,7 @@
 
 import { FD_RESERVE, groupCapacity, openFileLimit } from './fd-limit.js';
 import { formatAddresses, type GroupConfig, type GroupSummary, WorkerGroup } from './group.js';
-import { describeMode } from './mode.js';
+import { describeMode, kernelMigratesRequests } from './mode.js';
 
 /** Exit statuses of the primary (the CLI's own). */
 export const EXIT_OK = 0;
@@ -115,6 +115,12 @@ export function runGroup(
   const started = group.start().then(
     async () => {
       for (const line of startupReport(group, config.workers)) output.info(line);
+      if (group.mode === 'reuseport' && kernelMigratesRequests() === false) {
+        output.warn(
+          'aionet: net.ipv4.tcp_migrate_req is 0: a rolling restart (SIGHUP) may reset ' +
+            'connections caught in a closing worker’s accept queue; set it to 1 (docs/workers.md)',
+        );
+      }
       closeExtras = await options.onStarted?.(group);
     },
     async (error: Error) => {

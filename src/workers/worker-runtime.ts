@@ -88,7 +88,8 @@ export function serveAsWorker(server: Server, options: WorkerServeOptions): Prom
   return new Promise((resolve) => {
     let draining: Promise<void> | undefined;
     const drain = (drainTimeout: number): Promise<void> => {
-      draining ??= server.shutdown({ drainTimeout }).then(async (result: DrainResult) => {
+      draining ??= settle(server).then(async () => {
+        const result: DrainResult = await server.shutdown({ drainTimeout });
         await send({ type: 'aionet:drained', result, totals: totalsOf(server) });
         process.removeListener('message', onMessage);
         process.removeListener('SIGTERM', onTerm);
@@ -128,6 +129,20 @@ function handle(
     (list) => send({ type: 'aionet:metrics', id, metrics: list }),
     () => send({ type: 'aionet:metrics', id, metrics: [] }),
   );
+}
+
+/**
+ * Milliseconds between closing the listener and closing idle connections. A connection
+ * accepted just before the drain usually has its first request in flight — the client sends it
+ * right behind its handshake — and closing it as idle before that request is read would lose
+ * it. In this pause every connection is still served; then `shutdown()` closes the idle ones.
+ */
+export const DRAIN_SETTLE_MS = 200;
+
+/** Stops accepting, then lets what was just accepted be read and answered. */
+async function settle(server: Server): Promise<void> {
+  void server.close();
+  await new Promise((resolve) => setTimeout(resolve, DRAIN_SETTLE_MS));
 }
 
 function totalsOf(server: Server): WorkerTotals {
