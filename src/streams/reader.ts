@@ -9,7 +9,7 @@
 import { DEFAULT_STREAM_LIMIT } from '../constants.js';
 import { IncompleteReadError, InvalidArgumentError, LimitOverrunError } from '../errors.js';
 import type { TextEncoding, Transport } from '../transport.js';
-import { ChunkQueue } from './chunk-queue.js';
+import { ChunkQueue } from '../codecs/chunk-queue.js';
 import { type Deferred, deferred } from './deferred.js';
 
 const EMPTY = Buffer.alloc(0);
