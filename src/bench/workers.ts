@@ -24,6 +24,28 @@ const WORKER_ENTRY = fileURLToPath(
   new URL(`./worker-main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
 
+/** Flags of this process a worker must not inherit, each followed by its value. */
+const EVAL_FLAGS = new Set(['-e', '--eval', '-p', '--print']);
+
+/**
+ * This process's Node flags minus any `--eval`/`--print` code: a generator started with
+ * `node -e "…"` (or `tsx -e`) must not hand that code to its workers, which would run it
+ * instead of the worker entry. Loader flags (`--import tsx`) are kept.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i] ?? '';
+    if (EVAL_FLAGS.has(flag)) {
+      i++;
+      continue;
+    }
+    if (/^(--eval|--print)=/.test(flag)) continue;
+    kept.push(flag);
+  }
+  return kept;
+}
+
 /** Order of phases, to show the least advanced worker's phase. */
 const PHASE_ORDER: readonly Phase[] = [
   'connecting',
@@ -93,7 +115,10 @@ export class WorkerRun {
 
   #runOne(plan: RunPlan, index: number): Promise<ProcessResult> {
     return new Promise((resolve, reject) => {
-      const child = fork(WORKER_ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const child = fork(WORKER_ENTRY, [], {
+        execArgv: workerExecArgv(process.execArgv),
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
       this.#children.push(child);
       let settled = false;
       child.on('message', (message: unknown) => {
