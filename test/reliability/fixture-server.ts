@@ -71,10 +71,12 @@ export interface FixtureSummary {
   /** Connections whose `connectionLost` ran more than once, or not yet at exit. */
   readonly lostTwice: number;
   readonly stillOpen: number;
-  /** Per connection that sent a valid message: `[connId, seqs handled, lost code]`. */
-  readonly conns: [string, number[], string][];
+  /** Per connection that sent a valid message: `[connId, seqs handled, lost code, lostAt]`. */
+  readonly conns: [string, number[], string, number][];
   /** Peak RSS of the process in bytes, sampled every 100 ms. */
   readonly peakRss: number;
+  /** The largest write buffer of any connection after a padded ack, bytes. */
+  readonly maxBuffered: number;
   /** Event-loop delay over the whole run, ms: p99 and max (how long callbacks waited). */
   readonly loopDelay: { readonly p99: number; readonly max: number };
 }
@@ -88,6 +90,7 @@ const conns: ConnRecord[] = [];
 const live = new Set<ConnRecord>();
 let made = 0;
 let lostTwice = 0;
+let maxBuffered = 0;
 
 function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
@@ -104,6 +107,9 @@ const book: LedgerBook = {
     bump(lost, record.lost ?? 'none');
     if (record.id !== undefined) conns.push(record);
   },
+  buffered(bytes) {
+    maxBuffered = Math.max(maxBuffered, bytes);
+  },
 };
 
 const settings: HandlerSettings = {
@@ -113,6 +119,7 @@ const settings: HandlerSettings = {
   slowMs: config.slowMs ?? 0,
   backpressure: config.backpressure ?? true,
   random: seededRandom((config.seed ?? 1) ^ 0x5eed),
+  framing: config.framing === 'length' ? 'length' : 'line',
 };
 
 const codecOptions = config.maxFrame === undefined ? {} : { maxLength: config.maxFrame };
@@ -179,8 +186,9 @@ process.once('SIGTERM', () => {
       made,
       lostTwice,
       stillOpen: live.size,
-      conns: conns.map((record) => [record.id!, record.seqs, record.lost ?? 'none']),
+      conns: conns.map((record) => [record.id!, record.seqs, record.lost ?? 'none', record.lostAt]),
       peakRss: Math.max(peakRss, process.memoryUsage.rss()),
+      maxBuffered,
       loopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     };
     writeFileSync(config.ledgerPath, JSON.stringify(summary));

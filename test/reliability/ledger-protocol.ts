@@ -16,6 +16,7 @@ import {
   type Fate,
   type FateRates,
   fate,
+  MAX_FILL,
   type Message,
   parseMessage,
 } from './ledger.js';
@@ -30,12 +31,16 @@ export interface ConnRecord {
   lostCalls: number;
   /** The code `connectionLost` got: `none`, an `ERR_AIONET_*` code, or `UNTYPED:<name>`. */
   lost: string | undefined;
+  /** Date.now() at `connectionLost` (wall clock, comparable with the clients' process). */
+  lostAt: number;
 }
 
 /** Where protocols report to: the fixture's book of every connection. */
 export interface LedgerBook {
   made(record: ConnRecord): void;
   lost(record: ConnRecord): void;
+  /** A connection's write buffer holds `bytes` after a padded ack (the peak is reported). */
+  buffered(bytes: number): void;
 }
 
 /** How the handler behaves. */
@@ -50,7 +55,13 @@ export interface HandlerSettings {
   readonly backpressure: boolean;
   /** A random number in [0, 1) for handling times. */
   readonly random: () => number;
+  /** The framing, for acks with padding (written as views of one shared buffer, not copied). */
+  readonly framing: 'line' | 'length';
 }
+
+/** Padding bytes every padded ack copies (once: its own memory, as a real reply would be). */
+const PADDING = Buffer.alloc(MAX_FILL + 1, 0x78); // 'x'
+const NEWLINE = Buffer.from('\n');
 
 /** The code of an error as the summary counts it. */
 export function errorKey(error: unknown): string {
@@ -60,7 +71,13 @@ export function errorKey(error: unknown): string {
 }
 
 export class LedgerProtocol extends FramedProtocol<Buffer, Uint8Array> {
-  readonly record: ConnRecord = { id: undefined, seqs: [], lostCalls: 0, lost: undefined };
+  readonly record: ConnRecord = {
+    id: undefined,
+    seqs: [],
+    lostCalls: 0,
+    lost: undefined,
+    lostAt: 0,
+  };
   readonly #book: LedgerBook;
   readonly #settings: HandlerSettings;
   #busy = false;
@@ -142,6 +159,7 @@ export class LedgerProtocol extends FramedProtocol<Buffer, Uint8Array> {
     const record = this.record;
     record.lostCalls++;
     record.lost = errorKey(error);
+    record.lostAt = Date.now();
     this.#book.lost(record);
   }
 
@@ -152,7 +170,21 @@ export class LedgerProtocol extends FramedProtocol<Buffer, Uint8Array> {
       return Promise.reject(new Error(`injected rejection at ${message.connId} ${message.seq}`));
     }
     this.record.seqs.push(message.seq);
-    this.sendFrame(ackPayload(message));
+    if (message.fill === 0) {
+      this.sendFrame(ackPayload(message));
+      return undefined;
+    }
+    // `ack <connId> <seq> ` then the padding, written as a list: one copy of the padding.
+    const head = Buffer.from(`ack ${message.connId} ${message.seq} `, 'latin1');
+    const padding = Buffer.from(PADDING.subarray(0, message.fill));
+    if (this.#settings.framing === 'line') {
+      this.transport.writeLines([head, padding, NEWLINE]);
+    } else {
+      const length = Buffer.allocUnsafe(4);
+      length.writeUInt32BE(head.length + padding.length, 0);
+      this.transport.writeLines([length, head, padding]);
+    }
+    this.#book.buffered(this.transport.getWriteBufferSize());
     return undefined;
   }
 
@@ -164,7 +196,13 @@ export class LedgerProtocol extends FramedProtocol<Buffer, Uint8Array> {
 
 /** Framing `none`: answers every read with `ok\n`, whatever the bytes (the chapter's server). */
 export class ReadReplyProtocol extends Protocol {
-  readonly record: ConnRecord = { id: undefined, seqs: [], lostCalls: 0, lost: undefined };
+  readonly record: ConnRecord = {
+    id: undefined,
+    seqs: [],
+    lostCalls: 0,
+    lost: undefined,
+    lostAt: 0,
+  };
   readonly #book: LedgerBook;
   #transport: Transport | undefined;
 
@@ -185,6 +223,7 @@ export class ReadReplyProtocol extends Protocol {
   override connectionLost(error?: Error): void {
     this.record.lostCalls++;
     this.record.lost = errorKey(error);
+    this.record.lostAt = Date.now();
     this.#book.lost(this.record);
   }
 }
