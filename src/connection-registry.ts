@@ -122,6 +122,10 @@ export class ConnectionRegistry implements TransportOwner {
    * reported (at most once a second); the caller closes it.
    */
   admit(): boolean {
+    // No sweep runs while there is no connection, so `now` stopped with the last one: bring it
+    // up to date before the new transport stamps its activity with it, or a server that sat
+    // idle longer than its idle deadline would close its next connections on the first sweep.
+    if (this.#sweepTimer === undefined) this.now = this.#clock.now();
     if (this.#connections.size < this.#maxConnections) return true;
     this.stats.rejected++;
     this.#rejectedSinceReport++;
