@@ -15,11 +15,15 @@ let fallbackTold = false;
 
 /**
  * The backend a `transport` option means here.
- * @param needsNet the connection needs a `net` feature the native engine lacks (TLS): `auto`
- *   then picks `net` without a word, and `native` is an error.
+ * @param needsNet the connection needs a `net` feature the native engine lacks (TLS, the PROXY
+ *   protocol stage; a string names it for the message): `auto` then picks `net` without a
+ *   word, and `native` is an error.
  * @throws InvalidArgumentError for an unknown choice, or `native` where it is not available.
  */
-export function resolveBackend(choice: TransportChoice | undefined, needsNet = false): Backend {
+export function resolveBackend(
+  choice: TransportChoice | undefined,
+  needsNet: boolean | string = false,
+): Backend {
   const wanted = choice ?? 'auto';
   if (wanted !== 'auto' && wanted !== 'native' && wanted !== 'net') {
     throw new InvalidArgumentError(
@@ -27,9 +31,12 @@ export function resolveBackend(choice: TransportChoice | undefined, needsNet = f
     );
   }
   if (wanted === 'net') return 'net';
-  if (needsNet) {
+  if (needsNet !== false) {
     if (wanted === 'native') {
-      throw new InvalidArgumentError("transport 'native' does not do TLS; use 'net' or 'auto'");
+      const feature = typeof needsNet === 'string' ? needsNet : 'TLS';
+      throw new InvalidArgumentError(
+        `transport 'native' does not do ${feature}; use 'net' or 'auto'`,
+      );
     }
     return 'net';
   }

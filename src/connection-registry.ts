@@ -19,6 +19,10 @@ import {
   IdleTimeoutError,
   IncompleteReadError,
   ProtocolCallbackError,
+  ProxyRejectedError,
+  type ProxyRejectReason,
+  type TlsFailureReason,
+  TlsHandshakeError,
   WriteBufferOverflowError,
   WriteStallError,
 } from './errors.js';
@@ -58,6 +62,31 @@ export class ServerStats extends TransportStats {
   };
   /** Errors by stable code (`ERR_AIONET_*`, or a system code such as `EMFILE`). */
   readonly errors = new Map<string, number>();
+  /** TLS handshakes completed (servers with `tls`). */
+  tlsHandshakes = 0;
+  /** TLS handshakes that failed, by reason; each such connection is also in `closed.protocol_error`. */
+  readonly tlsHandshakeFailures: Record<TlsFailureReason, number> = {
+    protocol_version: 0,
+    no_shared_cipher: 0,
+    alpn: 0,
+    client_certificate: 0,
+    server_certificate: 0,
+    timeout: 0,
+    disconnected: 0,
+    malformed: 0,
+    other: 0,
+  };
+  /** PROXY protocol headers accepted (servers with `proxyProtocol`), LOCAL ones included. */
+  proxyAccepted = 0;
+  /** Connections the PROXY protocol stage turned away, by reason (also in `closed.protocol_error`). */
+  readonly proxyRejected: Record<ProxyRejectReason, number> = {
+    untrusted: 0,
+    missing: 0,
+    invalid: 0,
+    too_large: 0,
+    timeout: 0,
+    incomplete: 0,
+  };
 
   countError(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
@@ -211,7 +240,9 @@ function closeReason(reason: Error | undefined): CloseReason {
   if (
     reason instanceof FrameTooLargeError ||
     reason instanceof FrameInvalidError ||
-    reason instanceof IncompleteReadError
+    reason instanceof IncompleteReadError ||
+    reason instanceof TlsHandshakeError ||
+    reason instanceof ProxyRejectedError
   ) {
     return 'protocol_error';
   }

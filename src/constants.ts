@@ -53,3 +53,19 @@ export const CLOSE_LINGER_MS = 2_000;
  */
 export const SWEEP_INTERVAL_MIN_MS = 10;
 export const SWEEP_INTERVAL_MAX_MS = 1_000;
+
+/**
+ * Milliseconds a TLS handshake may take before the connection is closed. Node's server default
+ * (120 s) lets a client that never finishes hold a socket and its memory for two minutes; a
+ * real client on a slow mobile link completes in well under 10 s.
+ */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** The lowest TLS version accepted: 1.0 and 1.1 are deprecated (RFC 8996). */
+export const DEFAULT_TLS_MIN_VERSION = 'TLSv1.2';
+
+/**
+ * Milliseconds a connection may take to send its whole PROXY protocol header. The spec asks for
+ * "at least 3 seconds to cover a TCP retransmit"; the header is one segment, sent at once.
+ */
+export const DEFAULT_PROXY_HEADER_TIMEOUT_MS = 3_000;

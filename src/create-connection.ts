@@ -28,7 +28,7 @@ export function createConnection<P extends AnyProtocol>(
     );
   }
   try {
-    if (resolveBackend(options.transport, 'tls' in options) === 'net') {
+    if (resolveBackend(options.transport, options.tls !== undefined && 'TLS') === 'net') {
       return createNetConnection(factory, options);
     }
   } catch (error) {

@@ -24,11 +24,18 @@ export async function createServer(
   if (typeof factory !== 'function') {
     throw new InvalidArgumentError('createServer() needs a protocol factory function');
   }
-  if (resolveBackend(options.transport, 'tls' in options) === 'net') {
+  if (resolveBackend(options.transport, netOnlyFeature(options)) === 'net') {
     return createNetServer(factory, options);
   }
   const loop = nativeLoop()!;
   return createNetServer(factory, options, (endpoint, settings) =>
     listenNative(loop, endpoint, settings),
   );
+}
+
+/** The option that needs the `net` backend, if any (the native engine has no TLS or PROXY stage). */
+function netOnlyFeature(options: ServerOptions): string | false {
+  if (options.tls !== undefined) return 'TLS';
+  if (options.proxyProtocol !== undefined) return 'the PROXY protocol';
+  return false;
 }

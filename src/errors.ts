@@ -26,7 +26,9 @@ export type ErrorCode =
   | 'ERR_AIONET_IDLE_TIMEOUT'
   | 'ERR_AIONET_WRITE_STALL'
   | 'ERR_AIONET_WRITE_BUFFER_OVERFLOW'
-  | 'ERR_AIONET_CONNECTION_LIMIT';
+  | 'ERR_AIONET_CONNECTION_LIMIT'
+  | 'ERR_AIONET_TLS_HANDSHAKE'
+  | 'ERR_AIONET_PROXY_REJECTED';
 
 /** The base class of every aionet error. */
 export class AionetError extends Error {
@@ -241,6 +243,101 @@ export class ConnectionLimitError extends AionetError {
     );
     this.limit = limit;
     this.rejected = rejected;
+  }
+}
+
+/** Why a TLS handshake failed, as counted in `ServerStats.tlsHandshakeFailures`. */
+export type TlsFailureReason =
+  /** The peer offered only versions under the minimum (TLS 1.0, 1.1), or over the maximum. */
+  | 'protocol_version'
+  /** No cipher suite or group both sides support. */
+  | 'no_shared_cipher'
+  /** The client offered ALPN protocols and none is the server's. */
+  | 'alpn'
+  /** A required client certificate was missing, or did not verify. */
+  | 'client_certificate'
+  /** The server's certificate did not verify (a client's handshake). */
+  | 'server_certificate'
+  /** The handshake did not complete within the handshake timeout. */
+  | 'timeout'
+  /** The peer closed or reset the connection mid-handshake. */
+  | 'disconnected'
+  /** Bytes that are not TLS (plain text, junk, a record that does not parse). */
+  | 'malformed'
+  /** Anything else OpenSSL refused. */
+  | 'other';
+
+/**
+ * A TLS handshake failed; the connection was closed. `reason` classifies it; the message carries
+ * OpenSSL's reason text (never key material).
+ */
+export class TlsHandshakeError extends AionetError {
+  readonly reason: TlsFailureReason;
+
+  constructor(reason: TlsFailureReason, detail: string, cause?: unknown) {
+    super('ERR_AIONET_TLS_HANDSHAKE', `TLS handshake failed (${reason}): ${detail}`, { cause });
+    this.reason = reason;
+  }
+}
+
+/** Which rule of the spec a PROXY protocol header broke. */
+export type ProxyErrorReason =
+  /** Neither the v1 text `PROXY` nor the v2 binary signature. */
+  | 'signature'
+  /** A v2 signature with a version other than 2. */
+  | 'version'
+  /** A v2 command other than LOCAL (0) or PROXY (1). */
+  | 'command'
+  /** A v2 address family or transport protocol outside the spec's table. */
+  | 'family'
+  /** A v1 line that does not match the grammar (spaces, keywords, a bare CR or LF…). */
+  | 'syntax'
+  /** An address or port that is not canonical, or a v2 address block too short for its family. */
+  | 'address'
+  /** A truncated TLV, a TLV of the wrong length, or a registered TLV given twice. */
+  | 'tlv'
+  /** The CRC32C TLV does not match the header. */
+  | 'checksum';
+
+/**
+ * A PROXY protocol header broke the spec; `reason` says how. A `FrameInvalidError` (same code,
+ * delivered as is by transports) so a server can count rejections by cause without parsing
+ * messages. A header over its size limit is a `FrameTooLargeError` instead, as for every codec.
+ */
+export class ProxyProtocolError extends FrameInvalidError {
+  readonly reason: ProxyErrorReason;
+
+  constructor(reason: ProxyErrorReason, message: string) {
+    super(`invalid PROXY protocol header: ${message}`);
+    this.reason = reason;
+  }
+}
+
+/** Why a server's PROXY protocol stage turned a connection away (`ServerStats.proxyRejected`). */
+export type ProxyRejectReason =
+  /** A header (or, with `required`, any connection) from a source outside `trusted`: spoofing. */
+  | 'untrusted'
+  /** `required`, and the connection did not start with a header. */
+  | 'missing'
+  /** A header that breaks the spec (`cause` is the `ProxyProtocolError`). */
+  | 'invalid'
+  /** A header over the size limit (`cause` is the `FrameTooLargeError`). */
+  | 'too_large'
+  /** The header did not complete within the timeout. */
+  | 'timeout'
+  /** The peer closed the connection before the header was complete. */
+  | 'incomplete';
+
+/**
+ * A server's PROXY protocol stage turned a connection away before the protocol saw a byte;
+ * `reason` says why, `cause` holds the parser's error where there is one.
+ */
+export class ProxyRejectedError extends AionetError {
+  readonly reason: ProxyRejectReason;
+
+  constructor(reason: ProxyRejectReason, message: string, cause?: unknown) {
+    super('ERR_AIONET_PROXY_REJECTED', `PROXY protocol: ${message}`, { cause });
+    this.reason = reason;
   }
 }
 

@@ -2,7 +2,9 @@
  * Options of `createServer` and `createConnection`, shared by every backend.
  */
 import type { Clock } from './clock.js';
+import type { ProxyProtocolOptions } from './proxy/server-options.js';
 import type { ErrorHook } from './server.js';
+import type { TlsClientOptions, TlsServerOptions } from './tls/options.js';
 
 /** Which backend carries the connections; see `docs/native.md`. */
 export type TransportChoice = 'auto' | 'native' | 'net';
@@ -99,6 +101,18 @@ export interface ServerOptions extends SocketOptions {
   readonly writeStallTimeout?: number;
   /** Where deadlines get the time; tests pass a `TestClock`. @default the system clock */
   readonly clock?: Clock;
+  /**
+   * Serve TLS: every connection completes a handshake (TLS 1.2 at least, within
+   * `handshakeTimeout`) before `connectionMade`. Needs the `net` backend: `auto` picks it,
+   * `native` is an error. `server.reloadTls()` changes it for new handshakes. See docs/tls.md.
+   */
+  readonly tls?: TlsServerOptions;
+  /**
+   * Read a PROXY protocol header (v1 or v2) in front of every connection, from trusted proxies
+   * only, before the protocol sees a byte; `getExtraInfo('peername')` is then the client's
+   * address. Needs the `net` backend, as `tls`. See docs/proxy.md.
+   */
+  readonly proxyProtocol?: ProxyProtocolOptions;
 }
 
 /** Options of `createConnection`. Give `port` (with optional `host`) or `path`. */
@@ -114,4 +128,9 @@ export interface ConnectionOptions extends SocketOptions {
   readonly connectTimeout?: number;
   /** Aborting it cancels a pending connect. */
   readonly signal?: AbortSignal;
+  /**
+   * Speak TLS: the promise resolves once the handshake completed (and the server's certificate
+   * verified). `true` for the defaults. Needs the `net` backend. See docs/tls.md.
+   */
+  readonly tls?: TlsClientOptions | true;
 }

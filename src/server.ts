@@ -12,6 +12,7 @@ import type { ConnectionRegistry, ServerStats } from './connection-registry.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from './constants.js';
 import { InvalidArgumentError } from './errors.js';
 import type { TransportLimits } from './stream-transport.js';
+import type { TlsServerOptions } from './tls/options.js';
 import type { SocketAddress, Transport } from './transport.js';
 
 /** One listening endpoint of a backend. */
@@ -47,11 +48,15 @@ export interface ShutdownOptions {
   readonly drainTimeout?: number;
 }
 
+/** Replaces a server's TLS settings for the handshakes that follow; given by the backend. */
+export type TlsReloader = (options: TlsServerOptions) => void;
+
 /** A listening server. Made by `createServer`. */
 export class Server implements AsyncDisposable {
   readonly #listeners: readonly Listener[];
   readonly #registry: ConnectionRegistry;
   readonly #clock: Clock;
+  readonly #reloadTls: TlsReloader | undefined;
   #closing: Promise<void> | undefined;
   #shutdown: Promise<ShutdownSummary> | undefined;
   /** Resets what is left of a shutdown now; set while one runs. */
@@ -63,12 +68,17 @@ export class Server implements AsyncDisposable {
   constructor(
     listeners: readonly Listener[],
     registry: ConnectionRegistry,
-    options: { signal?: AbortSignal | undefined; clock?: Clock | undefined } = {},
+    options: {
+      signal?: AbortSignal | undefined;
+      clock?: Clock | undefined;
+      reloadTls?: TlsReloader | undefined;
+    } = {},
   ) {
     const { signal } = options;
     this.#listeners = listeners;
     this.#registry = registry;
     this.#clock = options.clock ?? systemClock;
+    this.#reloadTls = options.reloadTls;
     this.#closeRequestedPromise = new Promise((resolve) => {
       this.#closeRequested = resolve;
     });
@@ -110,6 +120,20 @@ export class Server implements AsyncDisposable {
   /** The effective per-connection limits and the connection limit. */
   get limits(): TransportLimits & { readonly maxConnections: number } {
     return { ...this.#registry.limits, maxConnections: this.#registry.maxConnections };
+  }
+
+  /**
+   * Use new TLS settings (a renewed certificate…) for every handshake from now on; connections
+   * already up, or mid-handshake, keep the ones they started with. The options are checked
+   * first: on error the old settings stay.
+   * @throws InvalidArgumentError on a server made without `tls`, or for bad options (a key
+   *   OpenSSL refuses, a key that does not match its certificate…).
+   */
+  reloadTls(options: TlsServerOptions): void {
+    if (this.#reloadTls === undefined) {
+      throw new InvalidArgumentError('reloadTls() on a server made without tls');
+    }
+    this.#reloadTls(options);
   }
 
   /**

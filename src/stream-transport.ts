@@ -448,7 +448,14 @@ export abstract class StreamTransport implements Transport {
    * gracefully unless it asked to finish by itself.
    */
   requestShutdown(): void {
-    if ((this.#flags & CLOSING) !== 0) return;
+    const flags = this.#flags;
+    if ((flags & CLOSING) !== 0) return;
+    if ((flags & MADE) === 0) {
+      // Still in a server's pre-protocol stage (TLS handshake, PROXY header): the protocol has
+      // not started, so it is not asked.
+      this.close();
+      return;
+    }
     // biome-ignore lint/suspicious/noConfusingVoidType: what shutdownRequested may return
     let keepOpen: boolean | undefined | void;
     try {

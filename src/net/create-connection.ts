@@ -4,6 +4,7 @@
  * Node's public `onread` option (which only client sockets honour).
  */
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { DEFAULT_MAX_WRITE_BUFFER, DEFAULT_READ_SIZE_HINT } from '../constants.js';
 import {
   ConnectError,
@@ -21,6 +22,8 @@ import {
   type TransportOwner,
   TransportStats,
 } from '../stream-transport.js';
+import { type ClientHandshakeSettings, clientHandshakeSettings } from '../tls/context.js';
+import { clientTlsSocket, watchHandshake } from '../tls/handshake.js';
 import type { Transport } from '../transport.js';
 import { SocketTransport } from './socket-transport.js';
 
@@ -64,6 +67,11 @@ export async function createConnection<P extends AnyProtocol>(
   ) {
     throw new InvalidArgumentError('createConnection() needs a port from 1 to 65535, or a path');
   }
+  const host = options.host ?? 'localhost';
+  const tlsSettings =
+    options.tls === undefined
+      ? undefined
+      : clientHandshakeSettings(options.tls === true ? {} : options.tls, path ?? host);
   let protocol: P;
   try {
     protocol = factory();
@@ -74,7 +82,6 @@ export async function createConnection<P extends AnyProtocol>(
     options.onError ?? defaultErrorHook,
     options.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER,
   );
-  const host = options.host ?? 'localhost';
   const target = path ?? (net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`);
 
   let transport: SocketTransport | undefined;
@@ -90,7 +97,8 @@ export async function createConnection<P extends AnyProtocol>(
           keepAliveInitialDelay: options.keepAliveInitialDelay ?? 0,
           ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
         };
-  const readInPlace = isBufferedProtocol(protocol);
+  // TLS decrypts into its own buffers: a BufferedProtocol is fed by copy there.
+  const readInPlace = isBufferedProtocol(protocol) && tlsSettings === undefined;
   const connectOptions: net.NetConnectOpts = readInPlace
     ? {
         ...common,
@@ -143,8 +151,11 @@ export async function createConnection<P extends AnyProtocol>(
     }
   });
 
-  transport = new SocketTransport(socket, protocol, owner, {
+  const tlsSocket =
+    tlsSettings === undefined ? undefined : await handshake(socket, tlsSettings, options.signal);
+  transport = new SocketTransport(tlsSocket ?? socket, protocol, owner, {
     ...(path === undefined ? {} : { unix: true, peerPath: path }),
+    ...(tlsSocket === undefined ? {} : { underlying: socket }),
     ...(options.allowHalfOpen === undefined ? {} : { allowHalfOpen: options.allowHalfOpen }),
     ...(options.writeBufferLimits === undefined
       ? {}
@@ -153,3 +164,43 @@ export async function createConnection<P extends AnyProtocol>(
   transport.start(readInPlace);
   return [transport, protocol];
 }
+
+/**
+ * The client's TLS handshake over the connected `socket`; rejects with `TlsHandshakeError` (the
+ * socket closed) when it fails or times out, with `ConnectError` (`ABORT_ERR`) when `signal`
+ * aborts it.
+ */
+function handshake(
+  socket: net.Socket,
+  settings: ClientHandshakeSettings,
+  signal: AbortSignal | undefined,
+): Promise<TLSSocket> {
+  const tlsSocket = clientTlsSocket(socket, settings);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      stop();
+      tlsSocket.destroy();
+      reject(new ConnectError('TLS handshake', 'ABORT_ERR', signal?.reason));
+    };
+    const stop = watchHandshake(tlsSocket, {
+      side: 'client',
+      timeout: settings.handshakeTimeout,
+      done: (error) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) {
+          resolve(tlsSocket);
+          return;
+        }
+        tlsSocket.on('error', ignore);
+        tlsSocket.destroy();
+        reject(error);
+      },
+    });
+    if (signal !== undefined) {
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+}
+
+function ignore(): void {}

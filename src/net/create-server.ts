@@ -10,7 +10,10 @@ import { InvalidArgumentError, ListenError } from '../errors.js';
 import type { ServerOptions } from '../options.js';
 import type { ProtocolFactory } from '../protocol.js';
 import { defaultErrorHook, type Listener, Server } from '../server.js';
+import { TlsSettingsSource } from '../tls/context.js';
+import type { AcceptStages } from './accept-stages.js';
 import { type Endpoint, type ListenSettings, listen } from './listener.js';
+import { proxyStageSettings } from './proxy-stage.js';
 import { removeStaleSocket, setSocketMode } from './unix-socket-file.js';
 
 /** The addresses asyncio binds when no host is given: every interface, IPv4 and IPv6. */
@@ -38,6 +41,17 @@ export async function createServer(
     throw new InvalidArgumentError('createServer() needs a protocol factory function');
   }
   validateServerOptions(options);
+  const tls = options.tls === undefined ? undefined : new TlsSettingsSource(options.tls);
+  const stages: AcceptStages | undefined =
+    tls === undefined && options.proxyProtocol === undefined
+      ? undefined
+      : {
+          tls,
+          proxy:
+            options.proxyProtocol === undefined
+              ? undefined
+              : proxyStageSettings(options.proxyProtocol),
+        };
   const registry = new ConnectionRegistry({
     onError: options.onError ?? defaultErrorHook,
     limits: {
@@ -66,6 +80,7 @@ export async function createServer(
         ? {}
         : { writeBufferLimits: options.writeBufferLimits }),
     },
+    stages,
   };
 
   const listeners: Listener[] = [];
@@ -101,7 +116,11 @@ export async function createServer(
     await Promise.all(listeners.map((listener) => listener.close()));
     throw error;
   }
-  return new Server(listeners, registry, { signal: options.signal, clock: options.clock });
+  return new Server(listeners, registry, {
+    signal: options.signal,
+    clock: options.clock,
+    reloadTls: tls === undefined ? undefined : (next) => tls.reload(next),
+  });
 }
 
 async function resolveHosts(

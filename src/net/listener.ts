@@ -8,6 +8,7 @@ import { InvalidArgumentError, ListenError, ProtocolFactoryError } from '../erro
 import type { ProtocolFactory } from '../protocol.js';
 import type { Listener } from '../server.js';
 import { formatAddress, type SocketAddress } from '../transport.js';
+import { type AcceptStages, runAcceptStages } from './accept-stages.js';
 import { SocketTransport, type SocketTransportOptions } from './socket-transport.js';
 
 /** Where one endpoint listens. */
@@ -28,6 +29,8 @@ export interface ListenSettings {
   /** Sent to connections turned away by the connection limit, before the FIN. */
   readonly rejectMessage?: Uint8Array | undefined;
   readonly transportOptions: SocketTransportOptions;
+  /** PROXY header, TLS handshake: what connections go through before their protocol. */
+  readonly stages?: AcceptStages | undefined;
 }
 
 /** Milliseconds between two reports of the same accept failure: a storm must not flood logs. */
@@ -55,7 +58,7 @@ export function listen(endpoint: Endpoint, settings: ListenSettings): Promise<Li
   const transportOptions: SocketTransportOptions = unix
     ? { ...settings.transportOptions, unix: true, localPath: endpoint.path }
     : settings.transportOptions;
-  const { factory, registry, rejectMessage } = settings;
+  const { factory, registry, rejectMessage, stages } = settings;
 
   const server = net.createServer(
     {
@@ -79,7 +82,8 @@ export function listen(endpoint: Endpoint, settings: ListenSettings): Promise<Li
       }
       const transport = new SocketTransport(socket, protocol, registry, transportOptions);
       registry.add(transport);
-      transport.start();
+      if (stages === undefined) transport.start();
+      else runAcceptStages(socket, transport, registry, stages);
     },
   );
 

@@ -1,20 +1,26 @@
 /**
- * The `net` backend's transport: a `StreamTransport` over a Node `net.Socket`.
+ * The `net` backend's transport: a `StreamTransport` over a Node `net.Socket`, or a `TLSSocket`
+ * (a `net.Socket` too) — from the start, or after `startTls` switched sockets in place.
  *
  * Listeners are module-level functions that find their transport through one property on the
  * socket, instead of four closures per connection: an idle connection is what the chapter's
  * server has most of, and each closure costs it memory.
  */
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { CLOSE_LINGER_MS } from '../constants.js';
-import { ConnectionResetError, SocketError } from '../errors.js';
+import { ConnectionResetError, InvalidArgumentError, SocketError } from '../errors.js';
 import type { AnyProtocol } from '../protocol.js';
+import type { ProxyHeader } from '../proxy/header.js';
 import {
   StreamTransport,
   type StreamTransportOptions,
   type TransportOwner,
 } from '../stream-transport.js';
-import type { ExtraInfo, SocketAddress } from '../transport.js';
+import { isTlsInfoName, tlsExtraInfo } from '../tls/extra-info.js';
+import type { StartTlsOptions } from '../tls/options.js';
+import { startTls } from '../tls/start-tls.js';
+import type { ExtraInfo, SocketAddress, Transport } from '../transport.js';
 
 const kTransport = Symbol('aionet.transport');
 const EMPTY = Buffer.alloc(0);
@@ -29,10 +35,27 @@ export interface SocketTransportOptions extends StreamTransportOptions {
   readonly localPath?: string;
   /** For a Unix socket a client connected: the path it connected to (the peer's name). */
   readonly peerPath?: string;
+  /** For a `TLSSocket` made over a socket: that socket, which carries resets (RST). */
+  readonly underlying?: Socket;
 }
 
-export class SocketTransport extends StreamTransport {
-  readonly #socket: OwnedSocket;
+/** A transport that can upgrade itself to TLS in place (the `net` backend's). */
+export interface TlsUpgradableTransport extends Transport {
+  /**
+   * Upgrade the connection to TLS in place (asyncio's `loop.start_tls`), for STARTTLS-style
+   * protocols; resolves once the handshake completed. See docs/tls.md for what happens to
+   * bytes already received and to writes made meanwhile.
+   */
+  startTls(options: StartTlsOptions): Promise<void>;
+}
+
+/** True for a transport that offers `startTls` (the `net` backend's, not yet upgraded or not). */
+export function canStartTls(transport: Transport): transport is TlsUpgradableTransport {
+  return transport instanceof SocketTransport;
+}
+
+export class SocketTransport extends StreamTransport implements TlsUpgradableTransport {
+  #socket: OwnedSocket;
   /** Called when a queued write completes; made on the first write the kernel did not take. */
   #progress: (() => void) | undefined;
   /** The fault the socket reported before it closed. */
@@ -41,6 +64,15 @@ export class SocketTransport extends StreamTransport {
   #localPath: string | undefined;
   #peerPath: string | undefined;
   #peername: SocketAddress | undefined;
+  /** The TCP socket under a `TLSSocket`: resets go through it (a TLS handle cannot RST). */
+  #underlying: Socket | undefined;
+  /** Whether the protocol side wants reading on; kept while a TLS handshake holds delivery. */
+  #readingWanted = true;
+  /** A TLS handshake is under way: nothing is read until it completes. */
+  #handshaking = false;
+  /** The PROXY protocol header this connection came with, if the server reads one. */
+  #proxyHeader: ProxyHeader | undefined;
+  #proxyPeername: SocketAddress | undefined;
 
   constructor(
     socket: Socket,
@@ -53,6 +85,7 @@ export class SocketTransport extends StreamTransport {
     this.#unix = options?.unix === true;
     this.#localPath = options?.localPath;
     this.#peerPath = options?.peerPath;
+    this.#underlying = options?.underlying;
   }
 
   /**
@@ -67,6 +100,81 @@ export class SocketTransport extends StreamTransport {
     socket.on('error', SocketTransport.#onError);
     socket.on('close', SocketTransport.#onClose);
     this._onConnected();
+  }
+
+  /**
+   * @internal Starts a connection a server accepted with stages before the protocol (PROXY
+   * header, TLS handshake): the socket's end is watched from now on, so closing or aborting the
+   * transport meanwhile works, but nothing is read and `connectionMade` waits for
+   * `startStaged()`.
+   */
+  watchSocket(): void {
+    const socket = this.#socket;
+    // Known now, for the log line of a connection the stages refuse and reset.
+    this.#peername ??= peerAddress(socket, this.#unix, this.#peerPath);
+    socket[kTransport] = this;
+    socket.on('error', SocketTransport.#onError);
+    socket.on('close', SocketTransport.#onClose);
+  }
+
+  /**
+   * @internal The stages are done: read, and call `connectionMade`. Bytes put back into the
+   * socket (`unshift`) by a stage are the protocol's first `dataReceived`.
+   */
+  startStaged(): void {
+    this.#handshaking = false;
+    this.#attachReading();
+    this._onConnected();
+  }
+
+  /**
+   * @internal Switches to `tlsSocket`, a TLS socket made over the current one: its events are
+   * the transport's from now on, and nothing is read until `tlsEstablished()`.
+   */
+  switchToTls(tlsSocket: TLSSocket): void {
+    const old = this.#socket;
+    old.removeListener('data', SocketTransport.#onData);
+    old.removeListener('end', SocketTransport.#onEnd);
+    old.removeListener('error', SocketTransport.#onError);
+    old.removeListener('close', SocketTransport.#onClose);
+    delete old[kTransport];
+    // The TLS socket owns the handle now and reports its faults; the old one must not crash
+    // the process with an unheard 'error'.
+    old.on('error', ignore);
+    this.#underlying ??= old;
+    this.#handshaking = true;
+    const socket = tlsSocket as OwnedSocket;
+    this.#socket = socket;
+    socket[kTransport] = this;
+    socket.on('error', SocketTransport.#onError);
+    socket.on('close', SocketTransport.#onClose);
+  }
+
+  /** @internal The TLS handshake after `switchToTls` completed: read again. */
+  tlsEstablished(): void {
+    this.#handshaking = false;
+    this.#attachReading();
+  }
+
+  /**
+   * @internal The connection came through a proxy: `peername` is the client's address from the
+   * header (`source`; the real peer's when the header has none), `proxyPeername` the proxy's.
+   */
+  setProxied(header: ProxyHeader, source: SocketAddress | undefined): void {
+    const real = peerAddress(this.#socket, this.#unix, this.#peerPath);
+    this.#proxyHeader = header;
+    this.#proxyPeername = real;
+    this.#peername = source ?? real;
+  }
+
+  startTls(options: StartTlsOptions): Promise<void> {
+    if (this.isClosing()) {
+      throw new InvalidArgumentError('startTls() on a closing or closed connection');
+    }
+    if (this.#underlying !== undefined || this.#handshaking) {
+      throw new InvalidArgumentError('startTls() on a connection that already speaks TLS');
+    }
+    return startTls(this, this.#socket, options);
   }
 
   /** `onread` hooks for a client socket that reads straight into a BufferedProtocol's buffer. */
@@ -131,6 +239,22 @@ export class SocketTransport extends StreamTransport {
   protected _reset(): void {
     const socket = this.#socket;
     if (socket.destroyed) return;
+    const underlying = this.#underlying;
+    if (underlying !== undefined) {
+      // A TLS handle cannot send RST; the TCP socket under it can, and its end closes the TLS
+      // socket. Not both: destroying the TLS socket right after, inside its 'secure' event,
+      // crashes Node 20 (SIGSEGV).
+      if (
+        !this.#unix &&
+        !underlying.destroyed &&
+        typeof underlying.resetAndDestroy === 'function'
+      ) {
+        underlying.resetAndDestroy();
+      } else {
+        socket.destroy();
+      }
+      return;
+    }
     if (!this.#unix && typeof socket.resetAndDestroy === 'function' && !socket.connecting) {
       socket.resetAndDestroy();
     } else {
@@ -139,6 +263,8 @@ export class SocketTransport extends StreamTransport {
   }
 
   protected _setReading(reading: boolean): void {
+    this.#readingWanted = reading;
+    if (this.#handshaking) return; // tlsEstablished() applies it
     if (reading) this.#socket.resume();
     else this.#socket.pause();
   }
@@ -153,9 +279,28 @@ export class SocketTransport extends StreamTransport {
         return this.#peername as ExtraInfo[K];
       case 'sockname':
         return localAddress(socket, this.#unix, this.#localPath) as ExtraInfo[K];
+      case 'proxyPeername':
+        return this.#proxyPeername as ExtraInfo[K];
+      case 'proxyTlvs':
+        return this.#proxyHeader?.tlvs as ExtraInfo[K];
+      case 'proxyHeader':
+        return this.#proxyHeader as ExtraInfo[K];
       default:
+        if (this.#underlying !== undefined && !this.#handshaking && isTlsInfoName(name)) {
+          return tlsExtraInfo(socket as unknown as TLSSocket, name) as ExtraInfo[K];
+        }
         return undefined as ExtraInfo[K];
     }
+  }
+
+  /** Listens for bytes and EOF on the current socket and applies the wanted reading state. */
+  #attachReading(): void {
+    const socket = this.#socket;
+    socket.on('data', SocketTransport.#onData);
+    socket.on('end', SocketTransport.#onEnd);
+    // A socket a stage paused does not restart by itself when a listener is added.
+    if (this.#readingWanted) socket.resume();
+    else socket.pause();
   }
 
   #makeProgress(): () => void {
@@ -188,6 +333,8 @@ export class SocketTransport extends StreamTransport {
 function destroyLingering(this: Socket): void {
   this.destroy();
 }
+
+function ignore(): void {}
 
 /** Maps Node's socket errors onto the catalogue: resets are typed, the rest keep their errno. */
 export function translateSocketError(error: Error): Error {
