@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import type { AttackReport } from './attack-worker.js';
 import {
   assertTiming,
   checkLedger,
@@ -20,11 +21,10 @@ import {
   timingRounds,
 } from './checks.js';
 import { Fixture, transports } from './fixture-process.js';
-import type { FloodReport } from './flood-worker.js';
 import { seededRandom } from './ledger.js';
 import { connectMany, type LedgerClient, SOURCE_ADDRESSES } from './ledger-client.js';
 import { pacedRun } from './load.js';
-import { FloodWorker } from './workers.js';
+import { AttackWorker } from './workers.js';
 
 const LIMIT = 1000;
 const FLOODERS = 1000;
@@ -44,12 +44,12 @@ const TIMING_ROUNDS = 3;
 interface Timing {
   readonly base: number[];
   readonly flooded: number[];
-  readonly attempts: FloodReport;
+  readonly attempts: AttackReport;
 }
 
 async function measure(
   served: readonly LedgerClient[],
-  flood: FloodWorker,
+  flood: AttackWorker,
   random: () => number,
 ): Promise<Timing> {
   const base: number[] = [];
@@ -74,7 +74,7 @@ for (const transport of transports()) {
       maxConnections: LIMIT,
       rejectMessage: 'busy\n',
     });
-    const workers: FloodWorker[] = [];
+    const workers: AttackWorker[] = [];
     try {
       const started = performance.now();
       const random = seededRandom(2);
@@ -87,11 +87,12 @@ for (const transport of transports()) {
       await Promise.all(served.map((client) => client.pingPong(2, 10_000)));
       await pacedRun(served, PERIOD_MS, WARMUP_MS, random);
 
-      let attempts: FloodReport = [];
+      let attempts: AttackReport = [];
       const timing = await timingRounds(TIMING_ROUNDS, async (round) => {
-        const flood = await FloodWorker.start({
+        const flood = await AttackWorker.start({
+          mode: 'flood',
           port: fixture.port,
-          flooders: FLOODERS,
+          count: FLOODERS,
           periodMs: FLOOD_PERIOD_MS,
           seed: 2 + round,
         });

@@ -9,8 +9,8 @@
  * (1 s). See docs/reliability.md for what that leaves open.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { it } from 'node:test';
+import type { AttackReport } from './attack-worker.js';
 import {
   assertTiming,
   checkLedger,
@@ -23,12 +23,12 @@ import {
   percentile,
   since,
   timingRounds,
-  waitUntil,
 } from './checks.js';
 import { Fixture, transports } from './fixture-process.js';
 import { seededRandom } from './ledger.js';
-import { connectMany, SOURCE_ADDRESSES } from './ledger-client.js';
-import { pacedRun } from './load.js';
+import { connectMany } from './ledger-client.js';
+import { latenciesBetween, pacedLoad } from './load.js';
+import { AttackWorker } from './workers.js';
 
 const ATTACKERS = 1000;
 const LEGIT = 50;
@@ -44,62 +44,10 @@ const TRICKLE_MS = 1000;
 const SCHEDULING_MS = 100;
 const PERIOD_MS = 100;
 const WINDOW_MS = 1500;
+const WARMUP_MS = 500;
 const TIMING_ROUNDS = 3;
-
-/** One attacking connection. */
-interface Attacker {
-  connectedAt: number;
-  lastByteAt: number;
-  closedAt: number | undefined;
-  fin: boolean;
-  errorCode: string | undefined;
-}
-
-/** Opens an attacker: silent, or trickling one byte each TRICKLE_MS from its connect on. */
-function attack(port: number, i: number, trickle: boolean): Promise<Attacker> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({
-      port,
-      host: '127.0.0.1',
-      localAddress: SOURCE_ADDRESSES[i % SOURCE_ADDRESSES.length]!,
-    });
-    const attacker: Attacker = {
-      connectedAt: 0,
-      lastByteAt: 0,
-      closedAt: undefined,
-      fin: false,
-      errorCode: undefined,
-    };
-    let timer: ReturnType<typeof setInterval> | undefined;
-    const drip = () => {
-      if (!socket.writable) return;
-      attacker.lastByteAt = performance.now();
-      socket.write('7');
-    };
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      socket.removeListener('error', reject);
-      socket.on('error', (error: NodeJS.ErrnoException) => {
-        attacker.errorCode ??= error.code;
-      });
-      attacker.connectedAt = performance.now();
-      attacker.lastByteAt = attacker.connectedAt;
-      if (trickle) {
-        drip();
-        timer = setInterval(drip, TRICKLE_MS);
-      }
-      resolve(attacker);
-    });
-    socket.on('end', () => {
-      attacker.fin = true;
-      attacker.closedAt ??= performance.now();
-    });
-    socket.on('close', () => {
-      clearInterval(timer);
-      attacker.closedAt ??= performance.now();
-    });
-  });
-}
+/** The attackers arrive over this long, ms (from a worker process), as a real one's would. */
+const SPREAD_MS = 1000;
 
 for (const transport of transports()) {
   it(`[4/${transport}] slowloris: ${ATTACKERS} trickling or silent connections`, {
@@ -111,38 +59,46 @@ for (const transport of transports()) {
       backlog: 4096,
       idleTimeout: IDLE_MS,
     });
+    const workers: AttackWorker[] = [];
     try {
       const started = performance.now();
       const random = seededRandom(4);
+      const worker = await AttackWorker.start({
+        mode: 'slowloris',
+        port: fixture.port,
+        count: ATTACKERS,
+        seed: 4,
+        spreadMs: SPREAD_MS,
+        trickleMs: TRICKLE_MS,
+      });
+      workers.push(worker);
       const legit = await connectMany(LEGIT, LEGIT, (i) => ({
         port: fixture.port,
         connId: `l${i}`,
         framing: 'line',
       }));
-      await pacedRun(legit, PERIOD_MS, 500, random);
-      const attackers: Attacker[] = [];
+      // One load through every phase: a legitimate client is never silent for long.
+      const load = pacedLoad(legit, PERIOD_MS, random);
+      await delay(WARMUP_MS);
+      let attackers: AttackReport = [];
       let early = Number.POSITIVE_INFINITY;
       let late = 0;
       const timing = await timingRounds(TIMING_ROUNDS, async () => {
-        const unloaded = await pacedRun(legit, PERIOD_MS, WINDOW_MS, random);
-        const loadedRun = pacedRun(legit, PERIOD_MS, WINDOW_MS, random);
-        const round: Attacker[] = [];
-        for (let i = 0; i < ATTACKERS; i += 100) {
-          const batch = Array.from({ length: 100 }, (_, k) =>
-            attack(fixture.port, i + k, (i + k) % 2 === 0),
-          );
-          round.push(...(await Promise.all(batch)));
-        }
-        const loaded = await loadedRun;
-        await waitUntil(() => round.every((a) => a.closedAt !== undefined), 5000);
-        attackers.push(...round);
-        const idle = round.map((a) => (a.closedAt ?? Number.POSITIVE_INFINITY) - a.lastByteAt);
+        const calm = performance.now();
+        await delay(WINDOW_MS);
+        const attack = performance.now();
+        const report = await worker.wave();
+        const done = performance.now();
+        attackers = attackers.concat(report);
+        const idle = report.map(([idleMs]) => idleMs ?? Number.POSITIVE_INFINITY);
         const first = Math.min(...idle);
         const last = Math.max(...idle);
         early = Math.min(early, first);
         late = Math.max(late, last);
-        const p99Base = percentile(unloaded, 99);
-        const p99Loaded = percentile(loaded, 99);
+        // Acks of the last messages may still be on their way: give them a period.
+        await delay(PERIOD_MS * 2);
+        const p99Base = percentile(latenciesBetween(legit, calm, attack), 99);
+        const p99Loaded = percentile(latenciesBetween(legit, attack, done), 99);
         const limit = latencyLimit(p99Base);
         return {
           ok:
@@ -155,6 +111,7 @@ for (const transport of transports()) {
             `${ms(p99Base)} alone, ${ms(p99Loaded)} under attack (limit 2x+${LATENCY_FLOOR_MS} = ${ms(limit)})`,
         };
       });
+      await load.stop();
       await delay(100);
       const legitUp = legit.filter((client) => !client.isClosed).length;
       for (const client of legit) client.socket.end();
@@ -167,8 +124,10 @@ for (const transport of transports()) {
       );
       const summary = result.summary!;
       const ledger = checkLedger(legit, summary);
-      const closed = attackers.filter((a) => a.closedAt !== undefined).length;
-      const withFin = attackers.filter((a) => a.fin && a.errorCode === undefined).length;
+      const closed = attackers.filter(([idleMs]) => idleMs !== null).length;
+      const withFin = attackers.filter(
+        ([, fin, errorCode]) => fin === true && errorCode === null,
+      ).length;
       figure(
         `4/${transport}`,
         `${closed}/${attackers.length} attackers closed (${withFin} by FIN, idle_timeout ` +
@@ -183,6 +142,7 @@ for (const transport of transports()) {
       assert.deepEqual(ledger.problems, []);
       await assertTiming(t, timing);
     } finally {
+      for (const worker of workers) worker.kill();
       fixture.kill();
     }
   });

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { TestContext } from 'node:test';
 import type { FixtureSummary } from './fixture-server.js';
 
@@ -175,6 +176,15 @@ export async function timingRounds(
     if (!result.inconclusive) conclusive = true;
   }
   return { ok: false, inconclusive: !conclusive, lines };
+}
+
+/**
+ * Whether other work crowds the machine: a 1-minute load average over twice the CPUs. The
+ * suite itself keeps at most three processes busy, so on a machine of its own it stays under.
+ */
+export function machineBusy(): boolean {
+  const load = Number(loadAverage());
+  return Number.isFinite(load) && load > 2 * availableParallelism();
 }
 
 /** The 1-minute load average, for messages about a noisy machine. */

@@ -33,6 +33,8 @@ export class LedgerClient {
   readonly acks: number[] = [];
   /** Round-trip times of acked messages, ms. */
   readonly latencies: number[] = [];
+  /** When (performance.now()) the message of each entry of `latencies` was sent. */
+  readonly sentTimes: number[] = [];
   /** Frames that were not acks of this connection (must stay 0). */
   strays = 0;
   /** performance.now() when the server's FIN arrived, and how many acks had arrived by then. */
@@ -191,7 +193,10 @@ export class LedgerClient {
       return;
     }
     const sentAt = this.#sentAt[seq];
-    if (sentAt !== undefined) this.latencies.push(performance.now() - sentAt);
+    if (sentAt !== undefined) {
+      this.latencies.push(performance.now() - sentAt);
+      this.sentTimes.push(sentAt);
+    }
     this.acks.push(seq);
     this.#onAck?.(seq);
   }

@@ -38,6 +38,59 @@ export async function pacedRun(
   return clients.flatMap((client, i) => client.latencies.slice(marks[i]));
 }
 
+/** A paced load that runs until stopped. */
+export interface PacedLoad {
+  /** Stops sending, waits up to `settleMs` for the last acks. */
+  stop(settleMs?: number): Promise<void>;
+}
+
+/**
+ * Open-loop load until stopped: every client sends one message each `periodMs` (first at a
+ * random offset). Pick its round trips per phase with {@link latenciesBetween}.
+ */
+export function pacedLoad(
+  clients: readonly LedgerClient[],
+  periodMs: number,
+  random: () => number,
+): PacedLoad {
+  let running = true;
+  const loops = clients.map(async (client) => {
+    await delay(Math.floor(random() * periodMs));
+    let next = performance.now();
+    while (running && !client.isClosed) {
+      client.send();
+      next += periodMs;
+      await delay(Math.max(0, next - performance.now()));
+    }
+  });
+  return {
+    async stop(settleMs = 5000) {
+      running = false;
+      await Promise.all(loops);
+      await Promise.all(
+        clients.map((client) => client.waitAcks(client.sent, settleMs).catch(() => undefined)),
+      );
+    },
+  };
+}
+
+/** Round trips of the messages sent from `from` to `to` (performance.now() times), ms. */
+export function latenciesBetween(
+  clients: readonly LedgerClient[],
+  from: number,
+  to: number,
+): number[] {
+  const out: number[] = [];
+  for (const client of clients) {
+    const { latencies, sentTimes } = client;
+    for (let i = 0; i < latencies.length; i++) {
+      const at = sentTimes[i]!;
+      if (at >= from && at < to) out.push(latencies[i]!);
+    }
+  }
+  return out;
+}
+
 /** How one raw connection attempt ended. */
 export interface Attempt {
   /** Connected at all (the kernel completed the handshake). */

@@ -1,62 +1,90 @@
 /**
- * Starts the flood worker (flood-worker.ts) as a child process and collects its report.
+ * Starts the attack worker (attack-worker.ts) as a child process, switches it on and off, and
+ * collects its reports (JSON lines on its stdout).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { FloodOrders, FloodReport } from './flood-worker.js';
+import type { AttackOrders, AttackReport } from './attack-worker.js';
 
-const WORKER = fileURLToPath(new URL('./flood-worker.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('./attack-worker.ts', import.meta.url));
 
-export class FloodWorker {
+/** Milliseconds a report may take: a slowloris wave waits for the server's idle deadline. */
+const REPORT_TIMEOUT_MS = 30_000;
+
+export class AttackWorker {
   readonly #child: ChildProcess;
-  readonly #output: Promise<string>;
+  readonly #lines: string[] = [];
+  #waiting: ((line: string | undefined) => void) | undefined;
+  #exited = false;
 
-  private constructor(child: ChildProcess, output: Promise<string>) {
+  private constructor(child: ChildProcess) {
     this.#child = child;
-    this.#output = output;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (this.#waiting === undefined) this.#lines.push(line);
+      else this.#take(line);
+    });
+    child.once('exit', () => {
+      this.#exited = true;
+      this.#take(undefined);
+    });
   }
 
-  /** Starts the worker; resolves once it is ready to flood. */
-  static async start(orders: FloodOrders): Promise<FloodWorker> {
+  /** Starts the worker; resolves once it is ready. */
+  static async start(orders: AttackOrders): Promise<AttackWorker> {
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(orders)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
-    let out = '';
-    let ready: () => void = () => {};
-    const isReady = new Promise<void>((resolve) => {
-      ready = resolve;
-    });
-    const output = new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.startsWith('ready\n')) ready();
-      });
-      child.once('exit', (code) => {
-        if (code === 0) resolve(out.slice('ready\n'.length));
-        else reject(new Error(`flood worker exited ${code}`));
-      });
-    });
-    await Promise.race([isReady, output]);
-    return new FloodWorker(child, output);
+    const worker = new AttackWorker(child);
+    const ready = await worker.#nextLine();
+    if (ready !== 'ready') throw new Error(`attack worker did not start: ${ready}`);
+    return worker;
   }
 
-  /** Starts or restarts the flood. */
+  /** Starts (or restarts) a flood; opens a slowloris wave. */
   on(): void {
     this.#child.stdin!.write('on\n');
   }
 
-  /** Pauses the flood (attempts in flight finish). */
+  /** Pauses a flood (attempts in flight finish). */
   off(): void {
     this.#child.stdin!.write('off\n');
   }
 
-  /** Ends the flood and returns every attempt it made. */
-  async report(): Promise<FloodReport> {
+  /** Opens a slowloris wave and returns its report once the server closed all of it. */
+  async wave(): Promise<AttackReport> {
+    this.on();
+    return JSON.parse((await this.#nextLine()) ?? '[]') as AttackReport;
+  }
+
+  /** Ends a flood and returns every attempt it made. */
+  async report(): Promise<AttackReport> {
     this.#child.stdin!.end('end\n');
-    return JSON.parse(await this.#output) as FloodReport;
+    return JSON.parse((await this.#nextLine()) ?? '[]') as AttackReport;
   }
 
   kill(): void {
-    if (this.#child.exitCode === null) this.#child.kill('SIGKILL');
+    if (!this.#exited) this.#child.kill('SIGKILL');
+  }
+
+  #take(line: string | undefined): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.(line);
+  }
+
+  #nextLine(): Promise<string | undefined> {
+    const line = this.#lines.shift();
+    if (line !== undefined || this.#exited) return Promise.resolve(line);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting = undefined;
+        reject(new Error('attack worker did not report in time'));
+      }, REPORT_TIMEOUT_MS);
+      this.#waiting = (next) => {
+        clearTimeout(timer);
+        resolve(next);
+      };
+    });
   }
 }
