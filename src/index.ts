@@ -48,3 +48,14 @@ export {
   type Transport,
   type WriteBufferLimits,
 } from './transport.js';
+export {
+  type GroupOutput,
+  type GroupSettings,
+  type RestartPolicy,
+  type ServeWorkersOptions,
+  type SlotStatus,
+  serveWorkers,
+  type WorkerGroupHandle,
+  type WorkerMode,
+  type WorkerServerOptions,
+} from './workers/index.js';
