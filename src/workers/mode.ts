@@ -7,7 +7,7 @@
  *   transport (the engine sets the option itself).
  * - `cluster`: `node:cluster` with round-robin scheduling — the primary owns the listening
  *   socket, accepts, and hands each connection to the next worker over IPC. Used with the `net`
- *   transport on older Node (20), and for Unix socket paths, which `SO_REUSEPORT` cannot share.
+ *   transport on older Node (20).
  */
 import { readFileSync } from 'node:fs';
 import type { Backend } from '../backend.js';
@@ -19,23 +19,23 @@ export type WorkerMode = 'cluster' | 'reuseport';
 
 /**
  * The mode for a backend on this Node.
- * @param unixPath the group listens on a Unix socket path.
- * @throws InvalidArgumentError for the native transport on a Unix path (no way to share it).
+ * @param unixPath the group was asked to listen on a Unix socket path.
+ * @throws InvalidArgumentError for a Unix socket path: `SO_REUSEPORT` cannot share one, and a
+ *   second listener on a live path is refused as "in use" (the stale-socket check that keeps
+ *   two servers from stealing each other's path), so workers serve TCP addresses only.
  */
 export function chooseMode(
   backend: Backend,
   unixPath: boolean,
   nodeVersion: string = process.versions.node,
 ): WorkerMode {
-  if (backend === 'native') {
-    if (unixPath) {
-      throw new InvalidArgumentError(
-        'workers on a Unix socket path need the net transport (cluster mode)',
-      );
-    }
-    return 'reuseport';
+  if (unixPath) {
+    throw new InvalidArgumentError(
+      'workers listen on TCP addresses only, not on a Unix socket path',
+    );
   }
-  return !unixPath && netHasReusePort(nodeVersion) ? 'reuseport' : 'cluster';
+  if (backend === 'native') return 'reuseport';
+  return netHasReusePort(nodeVersion) ? 'reuseport' : 'cluster';
 }
 
 /** One phrase for the startup report. */

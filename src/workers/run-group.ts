@@ -121,7 +121,14 @@ export function runGroup(
             'connections caught in a closing worker’s accept queue; set it to 1 (docs/workers.md)',
         );
       }
-      closeExtras = await options.onStarted?.(group);
+      try {
+        closeExtras = await options.onStarted?.(group);
+      } catch (error) {
+        output.warn(`aionet: ${(error as Error).message}`);
+        group.kill();
+        await finish(EXIT_FAILURE);
+        throw error;
+      }
     },
     async (error: Error) => {
       output.warn(`aionet: the first worker could not start: ${error.message}`);

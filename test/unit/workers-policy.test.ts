@@ -87,9 +87,9 @@ describe('mode', () => {
     assert.equal(netHasReusePort('20.20.2'), false);
   });
 
-  it('cluster for a Unix path on net; the native transport cannot share one', () => {
-    assert.equal(chooseMode('net', true, '24.0.0'), 'cluster');
-    assert.throws(() => chooseMode('native', true), /Unix socket path/);
+  it('refuses a Unix socket path', () => {
+    assert.throws(() => chooseMode('net', true, '20.20.2'), /TCP addresses only/);
+    assert.throws(() => chooseMode('native', true), /TCP addresses only/);
   });
 });
 
