@@ -93,10 +93,6 @@ export function readProxyHeader(
     registry.reportError(error, transport);
     transport.abort(error);
   };
-  if (!trusted && required) {
-    reject('untrusted', 'connection from a source that is not a trusted proxy');
-    return;
-  }
 
   const parser = new ProxyHeaderParser({ maxV2Length: settings.maxV2Length });
   // Without `required`, bytes that turn out not to be a header are the protocol's: keep them
@@ -154,6 +150,11 @@ export function readProxyHeader(
     socket.removeListener('data', onData);
     socket.removeListener('end', onEnd);
     socket.removeListener('close', stop);
+  }
+  if (!trusted && required) {
+    // Nothing this peer can send would be accepted: no need to read it.
+    reject('untrusted', 'connection from a source that is not a trusted proxy');
+    return;
   }
   socket.on('data', onData);
   socket.on('end', onEnd);
