@@ -2,11 +2,13 @@
  * `aionet client`: a small interactive client, like `nc`. Sends each line of standard input,
  * prints whatever comes back, and exits when input ends or the server closes.
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { AionetError } from '../errors.js';
 import { createConnection } from '../net/create-connection.js';
 import { Protocol } from '../protocol.js';
+import type { TlsClientOptions } from '../tls/options.js';
 import type { Transport } from '../transport.js';
 import {
   asUsageError,
@@ -28,6 +30,14 @@ Options:
   --port PORT      server port (default: 7000)
   --path SOCK      connect to a Unix domain socket instead
   --linger SECONDS after input ends, wait this long for replies (default: 2)
+  --tls            speak TLS; the server's certificate must verify against the
+                   system's CAs, or --tls-ca
+  --tls-ca FILE    CA certificates (PEM) to verify the server's certificate with
+  --tls-insecure   do not verify the server's certificate (self-signed test
+                   servers only)
+  --tls-servername NAME
+                   the name to send (SNI) and check the certificate against
+                   (default: --host, unless it is an IP address)
   -h, --help       show this help`;
 
 /** Prints what arrives; resolves `lost` when the connection ends. */
@@ -57,7 +67,17 @@ class PrintingProtocol extends Protocol {
 }
 
 export async function clientCommand(argv: string[]): Promise<number> {
-  let values: { host?: string; port?: string; path?: string; linger?: string; help?: boolean };
+  let values: {
+    host?: string;
+    port?: string;
+    path?: string;
+    linger?: string;
+    tls?: boolean;
+    'tls-ca'?: string;
+    'tls-insecure'?: boolean;
+    'tls-servername'?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -68,6 +88,10 @@ export async function clientCommand(argv: string[]): Promise<number> {
         port: { type: 'string' },
         path: { type: 'string' },
         linger: { type: 'string' },
+        tls: { type: 'boolean' },
+        'tls-ca': { type: 'string' },
+        'tls-insecure': { type: 'boolean' },
+        'tls-servername': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -83,6 +107,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   }
   const port = parsePort(values.port, 7000, false);
   const lingerMs = parseSeconds('--linger', values.linger, 2) * 1000;
+  const tls = tlsOptions(values);
 
   let transport: Transport;
   let protocol: PrintingProtocol;
@@ -91,6 +116,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
       ...(values.path !== undefined
         ? { path: values.path }
         : { host: values.host ?? 'localhost', port }),
+      ...(tls === undefined ? {} : { tls }),
     });
   } catch (error) {
     if (error instanceof AionetError) {
@@ -126,4 +152,40 @@ function report(error: Error | undefined): number {
   if (error === undefined) return EXIT_OK;
   process.stderr.write(`connection lost: ${error.message}\n`);
   return EXIT_FAILURE;
+}
+
+/** The TLS flags as client options; `undefined` without `--tls`. */
+function tlsOptions(values: {
+  tls?: boolean;
+  'tls-ca'?: string;
+  'tls-insecure'?: boolean;
+  'tls-servername'?: string;
+}): TlsClientOptions | undefined {
+  const ca = values['tls-ca'];
+  const insecure = values['tls-insecure'] === true;
+  const servername = values['tls-servername'];
+  if (values.tls !== true) {
+    if (ca !== undefined || insecure || servername !== undefined) {
+      throw new UsageError('--tls-ca, --tls-insecure and --tls-servername need --tls');
+    }
+    return undefined;
+  }
+  if (ca !== undefined && insecure) {
+    throw new UsageError('give either --tls-ca or --tls-insecure, not both');
+  }
+  let caText: Buffer | undefined;
+  if (ca !== undefined) {
+    try {
+      caText = readFileSync(ca);
+    } catch (error) {
+      throw new UsageError(
+        `--tls-ca ${ca}: cannot read it (${(error as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
+  return {
+    ...(caText === undefined ? {} : { ca: caText }),
+    ...(insecure ? { rejectUnauthorized: false } : {}),
+    ...(servername === undefined ? {} : { servername }),
+  };
 }

@@ -26,6 +26,15 @@ import {
   type OperationsValues,
   parseOperations,
 } from './operations-flags.js';
+import {
+  parseServeTransport,
+  readTls,
+  reloadTlsOnSighup,
+  SERVE_TRANSPORT_OPTIONS,
+  SERVE_TRANSPORT_USAGE,
+  type ServeTransportValues,
+} from './serve-transport-flags.js';
+import { serveUdp } from './serve-udp.js';
 import { untilSignal } from './shutdown.js';
 import { asUsageError, EXIT_FAILURE, EXIT_OK, parseCount, parsePort, UsageError } from './usage.js';
 
@@ -57,6 +66,8 @@ Options:
                    (see docs/workers.md)
   -h, --help       show this help
 
+${SERVE_TRANSPORT_USAGE}
+
 ${OPERATIONS_USAGE}
 
 Ctrl-C (SIGINT) or SIGTERM stops accepting, closes idle connections, lets busy
@@ -64,18 +75,19 @@ ones finish for up to --drain-timeout, prints "Shut down: N drained, M aborted"
 and exits 0; a second signal during shutdown aborts at once (exit 130).`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  let values: OperationsValues & {
-    host?: string[];
-    port?: string;
-    path?: string;
-    reply?: string;
-    framing?: string;
-    'max-frame'?: string;
-    transport?: string;
-    quiet?: boolean;
-    workers?: string;
-    help?: boolean;
-  };
+  let values: OperationsValues &
+    ServeTransportValues & {
+      host?: string[];
+      port?: string;
+      path?: string;
+      reply?: string;
+      framing?: string;
+      'max-frame'?: string;
+      transport?: string;
+      quiet?: boolean;
+      workers?: string;
+      help?: boolean;
+    };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -93,6 +105,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...OPERATIONS_OPTIONS,
+        ...SERVE_TRANSPORT_OPTIONS,
       },
     }));
   } catch (error) {
@@ -108,6 +121,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const reply = Buffer.from(values.reply ?? 'Message received', 'utf8');
   const operations = parseOperations(values);
+  const transportFlags = parseServeTransport(values, { path: values.path !== undefined });
   const worker = workerIdentity();
   if (values.workers !== undefined && worker === undefined) {
     return await serveWorkersCommand(argv, {
@@ -128,6 +142,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   const connectionLog = new ConnectionLog(logger);
   const print = logger.chapterSink();
+  if (transportFlags.udp) {
+    return await serveUdp({
+      hosts: values.host ?? ['localhost'],
+      port,
+      reply,
+      print,
+      json: operations.logFormat === 'json',
+    });
+  }
 
   const factory = connectionLog.wrap(
     protocolFactory(values.framing ?? 'none', values['max-frame'], reply, print),
@@ -140,12 +163,25 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let server: Server;
   let backend: Backend;
   try {
-    backend = resolveBackend(transport);
+    // TLS and the PROXY protocol run on net: `auto` picks it for them.
+    backend = resolveBackend(
+      transport,
+      transportFlags.tlsFiles !== undefined
+        ? 'TLS'
+        : transportFlags.proxyProtocol !== undefined && 'the PROXY protocol',
+    );
     server = await createServer(factory, {
       transport: backend,
       ...(values.path !== undefined
-        ? { path: values.path }
+        ? {
+            path: values.path,
+            ...(transportFlags.pathMode === undefined ? {} : { mode: transportFlags.pathMode }),
+          }
         : { host: values.host ?? 'localhost', port }),
+      ...(transportFlags.tlsFiles === undefined ? {} : { tls: readTls(transportFlags)! }),
+      ...(transportFlags.proxyProtocol === undefined
+        ? {}
+        : { proxyProtocol: transportFlags.proxyProtocol }),
       ...operations.serverOptions,
       ...workerServerOptions(worker),
       onError: connectionLog.onError,
@@ -162,10 +198,19 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   // Signal handlers first: whoever reads the startup line may signal at once.
   let metrics: MetricsEndpoint | undefined;
+  // A reload that fails keeps the old certificate and says why; one that works is silent.
+  const stopReloading = reloadTlsOnSighup(server, transportFlags, (error) => {
+    if (error !== undefined) {
+      logger.acceptError('tls-reload', codeOf(error), `SIGHUP: ${error.message}`);
+    }
+  });
   const stopped = untilSignal(server, {
     drainTimeout: operations.drainTimeout,
     logger,
-    afterDrain: async () => metrics?.close(),
+    afterDrain: async () => {
+      stopReloading();
+      await metrics?.close();
+    },
   });
   if (operations.metrics !== undefined) {
     try {
@@ -217,4 +262,8 @@ function protocolFactory(
   }
   const encoded = new LengthPrefixedCodec().encode(reply);
   return () => new FramedMessageProtocol(new LengthPrefixedCodec(options), encoded, print);
+}
+
+function codeOf(error: Error): string {
+  return error instanceof AionetError ? error.code : 'EUNKNOWN';
 }
