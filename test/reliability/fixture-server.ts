@@ -55,6 +55,8 @@ export interface FixtureSummary {
   readonly shutdown: ShutdownSummary;
   /** Milliseconds from SIGTERM to the end of `shutdown()`. */
   readonly shutdownMs: number;
+  /** Date.now() at SIGTERM: with the drain timeout, when connections started to be reset. */
+  readonly shutdownAt: number;
   readonly stats: {
     readonly accepted: number;
     readonly rejected: number;
@@ -171,6 +173,7 @@ const sampler = setInterval(() => {
 
 process.once('SIGTERM', () => {
   const started = performance.now();
+  const shutdownAt = Date.now();
   void server.shutdown({ drainTimeout: config.drainTimeout ?? 5000 }).then((shutdown) => {
     const shutdownMs = performance.now() - started;
     clearInterval(sampler);
@@ -178,6 +181,7 @@ process.once('SIGTERM', () => {
     const summary: FixtureSummary = {
       shutdown,
       shutdownMs,
+      shutdownAt,
       stats: {
         accepted: stats.accepted,
         rejected: stats.rejected,
