@@ -104,8 +104,8 @@ export interface Attempt {
 }
 
 /**
- * Connects, optionally writes `payload` (and FIN with `end`), and waits up to `timeoutMs` for
- * the server to close the connection; then destroys it. Never rejects.
+ * Connects, optionally writes `payload` (then FIN with `end`, or RST with `reset`), and waits
+ * up to `timeoutMs` for the server to close the connection; then destroys it. Never rejects.
  */
 export function attempt(
   port: number,
@@ -113,6 +113,8 @@ export function attempt(
     localAddress?: string;
     payload?: Buffer;
     end?: boolean;
+    /** Reset (RST) right after writing the payload. */
+    reset?: boolean;
     timeoutMs: number;
   },
 ): Promise<Attempt> {
@@ -130,7 +132,8 @@ export function attempt(
     socket.on('connect', () => {
       connectedAt = performance.now();
       if (options.payload !== undefined) socket.write(options.payload);
-      if (options.end === true) socket.end();
+      if (options.reset === true) socket.resetAndDestroy();
+      else if (options.end === true) socket.end();
     });
     socket.on('data', (chunk: Buffer) => {
       if (received.length < 65536) received += chunk.toString('latin1');
