@@ -80,6 +80,12 @@ export function readProxyHeader(
   next: () => void,
 ): void {
   const peer = transport.getExtraInfo('peername');
+  if (peer === undefined) {
+    // The socket has no peer address any more: the peer reset it between accept and now (a
+    // balancer's connect-only health check). Nothing to judge, nothing to report.
+    transport.abort();
+    return;
+  }
   const trusted = settings.trusted.contains(peer);
   const from = ` (from ${formatAddress(peer)})`;
   const required = settings.required;
