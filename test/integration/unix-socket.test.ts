@@ -3,7 +3,7 @@
  * nothing listens on it, `mode` sets the file's permissions, and the file is gone after close.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { InvalidArgumentError, ListenError } from '../../src/errors.js';
 import { Protocol } from '../../src/protocol.js';
 import type { Transport } from '../../src/transport.js';
 import { RecordingProtocol } from '../helpers/recording-protocol.js';
+import { toolSkip } from '../helpers/tools.js';
 import { transports } from '../helpers/transports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aionet-unix-'));
@@ -116,6 +117,31 @@ for (const backend of transports) {
     });
   });
 }
+
+describe('Unix sockets with socat as the peer', { skip: toolSkip('socat') }, () => {
+  it('a UNIX-CONNECT client is echoed', async () => {
+    const path = socketPath();
+    const server = await createServer(() => new Echo(), { path });
+    // Its own process: the server keeps running while socat waits for the echo.
+    const socat = spawn('socat', ['-', `UNIX-CONNECT:${path}`], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    socat.stdout.on('data', (data) => {
+      output += data.toString();
+    });
+    socat.stdin.write('ping over socat\n');
+    const deadline = Date.now() + 5000;
+    while (!output.includes('ping over socat') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    socat.kill();
+    assert.equal(output, 'ping over socat\n');
+    server.close();
+    server.closeClients();
+    await server.waitClosed();
+  });
+});
 
 describe('Unix socket options', () => {
   it('mode needs a path and valid bits', async () => {
