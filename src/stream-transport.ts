@@ -359,7 +359,11 @@ export abstract class StreamTransport implements Transport {
   abort(error?: Error): void {
     const flags = this.#flags;
     if ((flags & LOST) !== 0) return;
-    if (error !== undefined) this.#fault ??= error;
+    if (error !== undefined && this.#fault === undefined) {
+      // A fault the protocol names is a connection error like any other: logged once.
+      this.#fault = error;
+      this.#owner.reportError(error, this);
+    }
     this.#flags = flags | CLOSING;
     this.#pending = undefined;
     this._reset();

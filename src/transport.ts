@@ -68,7 +68,8 @@ export interface Transport {
 
   /**
    * Drop the buffer and close at once with a reset (RST). `connectionLost()` follows, with
-   * `error` when one is given (say, the protocol violation that made this side give up).
+   * `error` when one is given (say, the protocol violation that made this side give up); such
+   * an error is also reported once, like any connection fault (the server's `onError`).
    * Idempotent: only the first error counts.
    */
   abort(error?: Error): void;

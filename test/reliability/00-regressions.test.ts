@@ -7,10 +7,11 @@
  *    the sweeper stops with the last connection, so the coarse clock transports stamp their
  *    activity with had stopped at that moment (scenario 4 found it: every legitimate client of
  *    the slowloris run was closed). Fixed in ConnectionRegistry.admit().
- * 2. (Open, marked todo.) A frame that FramedProtocol delivers from `resumeReading()` — outside
- *    any transport callback — and whose `frameReceived` throws or rejects fails its connection
- *    with `transport.abort(error)`, which does not reach the server's `onError`: the failure is
+ * 2. A frame that FramedProtocol delivers from `resumeReading()` — outside any transport
+ *    callback — and whose `frameReceived` throws or rejects failed its connection with
+ *    `transport.abort(error)`, which did not reach the server's `onError`: the failure was
  *    counted (`stats.closed.callback_error`) but never reported (scenario 8, async handler).
+ *    Fixed: `abort(error)` reports the error once.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -82,9 +83,7 @@ describe('failures of frames delivered by FramedProtocol.resumeReading()', () =>
     }
   }
 
-  it('reach the onError hook, as every other callback failure does', {
-    todo: 'FramedProtocol fails the connection with abort(), which does not report',
-  }, () => {
+  it('reach the onError hook, as every other callback failure does', {}, () => {
     const errors: Error[] = [];
     const registry = new ConnectionRegistry({
       onError: (error) => errors.push(error),
