@@ -17,6 +17,7 @@ export {
   type MetricsEndpointOptions,
   serveMetrics,
 } from './metrics/serve-metrics.js';
+export { canStartTls, type TlsUpgradableTransport } from './net/socket-transport.js';
 export type {
   ConnectionOptions,
   ServerOptions,
@@ -34,12 +35,29 @@ export {
   type ProtocolCallbacks,
   type ProtocolFactory,
 } from './protocol.js';
-export { type ErrorContext, type ErrorHook, type Listener, Server } from './server.js';
+export type { ProxyProtocolOptions } from './proxy/server-options.js';
+export {
+  type ErrorContext,
+  type ErrorHook,
+  type Listener,
+  Server,
+  type TlsReloader,
+} from './server.js';
 export {
   StreamTransport,
   type StreamTransportOptions,
   type TransportOwner,
 } from './stream-transport.js';
+export type {
+  PemInput,
+  StartTlsOptions,
+  TlsCipher,
+  TlsClientOptions,
+  TlsCommonOptions,
+  TlsCredentials,
+  TlsServerOptions,
+  TlsVersion,
+} from './tls/options.js';
 export {
   type ExtraInfo,
   formatAddress,

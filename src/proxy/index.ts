@@ -35,6 +35,7 @@ export {
 } from './header.js';
 export { type ProxyParseOptions, type ProxyParseResult, parseProxyHeader } from './parse.js';
 export { type ProxyFeedResult, ProxyHeaderParser } from './parser.js';
+export type { ProxyProtocolOptions } from './server-options.js';
 export { decodeProxyTlvs } from './tlv.js';
 export {
   alpnTlv,
