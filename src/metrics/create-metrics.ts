@@ -73,6 +73,49 @@ const COUNTERS: readonly CounterSource[] = [
     'Times a connection write buffer went over its high-water mark (writing paused).',
     (s) => s.writePauses,
   ],
+  ['tls_handshakes_total', 'TLS handshakes completed (servers with tls).', (s) => s.tlsHandshakes],
+  [
+    'proxy_accepted_total',
+    'PROXY protocol headers accepted, LOCAL ones included (servers with proxyProtocol).',
+    (s) => s.proxyAccepted,
+  ],
+];
+
+/** A counter with one label: name (after the prefix), help, the label, its values and counts. */
+type LabelledSource = readonly [
+  name: string,
+  help: string,
+  label: string,
+  read: (stats: ServerStats) => Iterable<[string, number]>,
+];
+
+const LABELLED_COUNTERS: readonly LabelledSource[] = [
+  [
+    'connections_closed_total',
+    'Connections that ended, by reason: normal, reset, idle_timeout, write_stall, ' +
+      'write_overflow, callback_error, protocol_error, error.',
+    'reason',
+    (s) => Object.entries(s.closed),
+  ],
+  [
+    'errors_total',
+    'Errors by stable code (ERR_AIONET_*, or a system code such as EMFILE).',
+    'code',
+    (s) => s.errors.entries(),
+  ],
+  [
+    'tls_handshake_failures_total',
+    'TLS handshakes that failed, by reason (also in connections_closed_total{reason="protocol_error"}).',
+    'reason',
+    (s) => Object.entries(s.tlsHandshakeFailures),
+  ],
+  [
+    'proxy_rejected_total',
+    'Connections the PROXY protocol stage turned away, by reason (also in ' +
+      'connections_closed_total{reason="protocol_error"}).',
+    'reason',
+    (s) => Object.entries(s.proxyRejected),
+  ],
 ];
 
 /** Metric names Prometheus accepts (the prefix must keep them valid). */
@@ -143,32 +186,18 @@ export function createMetrics(
       },
     });
   }
-  new Counter({
-    name: name('connections_closed_total'),
-    help:
-      'Connections that ended, by reason: normal, reset, idle_timeout, write_stall, ' +
-      'write_overflow, callback_error, protocol_error, error.',
-    labelNames: ['reason'],
-    registers,
-    collect() {
-      this.reset();
-      for (const [reason, count] of totals(list, (stats) => Object.entries(stats.closed))) {
-        this.inc({ reason }, count);
-      }
-    },
-  });
-  new Counter({
-    name: name('errors_total'),
-    help: 'Errors by stable code (ERR_AIONET_*, or a system code such as EMFILE).',
-    labelNames: ['code'],
-    registers,
-    collect() {
-      this.reset();
-      for (const [code, count] of totals(list, (stats) => stats.errors.entries())) {
-        this.inc({ code }, count);
-      }
-    },
-  });
+  for (const [suffix, help, label, read] of LABELLED_COUNTERS) {
+    new Counter({
+      name: name(suffix),
+      help,
+      labelNames: [label],
+      registers,
+      collect() {
+        this.reset();
+        for (const [value, count] of totals(list, read)) this.inc({ [label]: value }, count);
+      },
+    });
+  }
 
   if (options.defaultMetrics !== false && !registry.getSingleMetric(DEFAULT_METRICS_MARKER)) {
     collectDefaultMetrics({ register: registry });

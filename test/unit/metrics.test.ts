@@ -119,6 +119,10 @@ describe('createMetrics', () => {
       aionet_messages_received_total: 'counter',
       aionet_write_buffer_paused_total: 'counter',
       aionet_errors_total: 'counter',
+      aionet_tls_handshakes_total: 'counter',
+      aionet_tls_handshake_failures_total: 'counter',
+      aionet_proxy_accepted_total: 'counter',
+      aionet_proxy_rejected_total: 'counter',
       nodejs_eventloop_lag_seconds: 'gauge',
       nodejs_eventloop_lag_p99_seconds: 'gauge',
     };
@@ -144,6 +148,24 @@ describe('createMetrics', () => {
       'every reason is exported, zeros included',
     );
     assert.deepEqual(metrics.get('aionet_errors_total')!.values, [], 'no error seen yet');
+  });
+
+  it('TLS and PROXY protocol totals, by reason', async () => {
+    const { server } = memoryServer({});
+    const registry = createMetrics(server, { defaultMetrics: false });
+    // The TLS and PROXY stages count into these; here the totals are set as they would leave them.
+    const stats = server.stats;
+    stats.tlsHandshakes = 3;
+    stats.tlsHandshakeFailures.timeout = 2;
+    stats.proxyAccepted = 5;
+    stats.proxyRejected.untrusted = 1;
+    const text = await registry.metrics();
+    assert.equal(sample(text, 'aionet_tls_handshakes_total'), 3);
+    assert.equal(sample(text, 'aionet_tls_handshake_failures_total', 'reason="timeout"'), 2);
+    assert.equal(sample(text, 'aionet_tls_handshake_failures_total', 'reason="alpn"'), 0);
+    assert.equal(sample(text, 'aionet_proxy_accepted_total'), 5);
+    assert.equal(sample(text, 'aionet_proxy_rejected_total', 'reason="untrusted"'), 1);
+    assert.equal(sample(text, 'aionet_proxy_rejected_total', 'reason="missing"'), 0);
   });
 
   it('sums several servers, into a registry and with a prefix of your choice', async () => {
