@@ -108,6 +108,8 @@ export class Slot {
       ready = await this.#whenReady(fresh);
     } catch (error) {
       this.#worker = old;
+      // The old worker may have died while the new one was failing: the slot restarts then.
+      if (old.hasExited) this.#crashed(error as Error);
       throw error;
     }
     this.#watch(fresh);
@@ -203,7 +205,10 @@ export class Slot {
 
   /** Asks `worker` to drain; kills it when it overstays its drain timeout plus grace. */
   async #drainWorker(worker: WorkerProcess, drainTimeout: number): Promise<void> {
-    if (!worker.send({ type: 'aionet:shutdown', drainTimeout })) worker.kill('SIGTERM');
+    // A worker that does not listen yet has nothing to drain (and no one to read the message).
+    if (!worker.isUp || !worker.send({ type: 'aionet:shutdown', drainTimeout })) {
+      worker.kill('SIGTERM');
+    }
     const overdue = setTimeout(() => worker.kill('SIGKILL'), drainTimeout + EXIT_GRACE_MS);
     await worker.exited;
     clearTimeout(overdue);
