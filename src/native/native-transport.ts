@@ -9,6 +9,10 @@
  *   next tick, as on `net`, so no protocol callback runs inside `close()` or `abort()`;
  * - bytes or an EOF that arrive in the same batch after the protocol paused reading are held,
  *   in order, and delivered on the next tick after it resumes.
+ *
+ * An idle connection is what a server has most of, so the state is one integer of bits and what
+ * few connections need (a Unix path, held deliveries, a linger timer) lives in a record made on
+ * first use.
  */
 import { CLOSE_LINGER_MS, DEFAULT_READ_SIZE_HINT } from '../constants.js';
 import { type AnyProtocol, isBufferedProtocol } from '../protocol.js';
@@ -31,8 +35,27 @@ export interface NativeTransportOptions extends StreamTransportOptions {
   readonly peerPath?: string;
 }
 
+// State bits.
+const RELEASED = 1 << 0; // the engine closed the socket: its id now names nothing, or another
+const PAUSED = 1 << 1; // reading is off (pauseReading, or the flow-control safe default)
+const EOF_DELIVERED = 1 << 2; // the peer's FIN reached eofReceived
+const WRITE_SHUT = 1 << 3; // writeEof() sent our FIN (or will, once the queue is flushed)
+const IN_PLACE = 1 << 4; // the engine leaves reads to us: a BufferedProtocol's own buffer
+const UNIX = 1 << 5;
+
 /** Stands for the peer's FIN in the queue of held deliveries. */
 const EOF = Symbol('eof');
+
+/** What only some connections need. */
+interface Rare {
+  localPath?: string | undefined;
+  peerPath?: string | undefined;
+  peername?: SocketAddress | undefined;
+  /** Deliveries that arrived while reading was paused, oldest first. */
+  held?: (Buffer | typeof EOF)[] | undefined;
+  /** Closes the socket if the peer has not sent its FIN in time after our graceful close. */
+  linger?: ReturnType<typeof setTimeout> | undefined;
+}
 
 export class NativeTransport extends StreamTransport implements EngineConnection {
   /** The engine's generation-tagged id of the socket. */
@@ -40,22 +63,8 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   readonly #loop: NativeLoop;
   /** Bytes the engine holds in its write queue, as of its last answer. */
   #queued = 0;
-  /** The engine closed the socket (its id now names nothing, or someone else). */
-  #released = false;
-  #reading = true;
-  /** The peer's FIN was delivered, and our own was asked for (`writeEof`): see #afterEof. */
-  #eofDelivered = false;
-  #writeShut = false;
-  /** The engine leaves reads to us (a BufferedProtocol reads into its own buffer). */
-  #readsInPlace = false;
-  /** Deliveries that arrived while reading was paused, oldest first. */
-  #held: (Buffer | typeof EOF)[] | undefined;
-  readonly #unix: boolean;
-  readonly #localPath: string | undefined;
-  readonly #peerPath: string | undefined;
-  #peername: SocketAddress | undefined;
-  /** Closes the socket if the peer has not sent its FIN in time after our graceful close. */
-  #linger: ReturnType<typeof setTimeout> | undefined;
+  #state: number;
+  #rare: Rare | undefined;
 
   constructor(
     loop: NativeLoop,
@@ -67,9 +76,10 @@ export class NativeTransport extends StreamTransport implements EngineConnection
     super(protocol, owner, options);
     this.#loop = loop;
     this.id = id;
-    this.#unix = options?.unix === true;
-    this.#localPath = options?.localPath;
-    this.#peerPath = options?.peerPath;
+    this.#state = options?.unix === true ? UNIX : 0;
+    if (options?.localPath !== undefined || options?.peerPath !== undefined) {
+      this.#rare = { localPath: options.localPath, peerPath: options.peerPath };
+    }
   }
 
   /** Routes the socket's events here and calls `connectionMade`. */
@@ -87,14 +97,14 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   // ---- what the engine reports (through the loop) ----
 
   engineData(data: Buffer): void {
-    if (this.#held !== undefined || !this.#reading) this.#hold(data);
+    if ((this.#state & PAUSED) !== 0 || this.#rare?.held !== undefined) this.#hold(data);
     else this._onData(data);
   }
 
   engineReadable(): void {
-    if (this.#released || !this.#reading || this.#held !== undefined) return;
+    if ((this.#state & (RELEASED | PAUSED)) !== 0 || this.#rare?.held !== undefined) return;
     const buffer = this._getReadBuffer(DEFAULT_READ_SIZE_HINT);
-    if (buffer === undefined || this.#released) return;
+    if (buffer === undefined || (this.#state & RELEASED) !== 0) return;
     const n = this.#loop.binding.readInto(this.id, buffer);
     if (n > 0) this._onBufferFilled(n);
     else if (n === 0) this.#deliverEof();
@@ -102,7 +112,7 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   }
 
   engineEof(): void {
-    if (this.#held !== undefined || !this.#reading) this.#hold(EOF);
+    if ((this.#state & PAUSED) !== 0 || this.#rare?.held !== undefined) this.#hold(EOF);
     else this.#deliverEof();
   }
 
@@ -118,12 +128,12 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   // ---- hooks ----
 
   protected _send(data: Uint8Array): void {
-    if (this.#released) return;
+    if ((this.#state & RELEASED) !== 0) return;
     this.#answer(this.#loop.binding.write(this.id, data));
   }
 
   protected _sendMany(list: readonly Uint8Array[]): void {
-    if (this.#released) return;
+    if ((this.#state & RELEASED) !== 0) return;
     this.#answer(this.#loop.binding.writev(this.id, list));
   }
 
@@ -132,56 +142,60 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   }
 
   protected _shutdownWrite(): void {
-    if (this.#released) return;
+    if ((this.#state & RELEASED) !== 0) return;
     const result = this.#loop.binding.shutdown(this.id);
     if (result < 0) {
       this.#release(socketError(result), true);
       return;
     }
-    this.#writeShut = true;
-    if (this.#eofDelivered) this.close();
+    this.#state |= WRITE_SHUT;
+    if ((this.#state & EOF_DELIVERED) !== 0) this.close();
   }
 
   protected _closeGracefully(): void {
-    this.#held = undefined;
-    if (this.#released) return;
+    if (this.#rare !== undefined) this.#rare.held = undefined;
+    if ((this.#state & RELEASED) !== 0) return;
     const result = this.#loop.binding.close(this.id);
     if (result === 1) this.#release(undefined, true);
     else if (result < 0) this.#release(socketError(result), true);
     else {
       // The engine flushes, sends FIN, waits for the peer's, then reports EV_LOST.
-      this.#linger = setTimeout(closeLingering, CLOSE_LINGER_MS, this);
-      this.#linger.unref();
+      const linger = setTimeout(closeLingering, CLOSE_LINGER_MS, this);
+      linger.unref();
+      this.#rareRecord().linger = linger;
     }
   }
 
   protected _reset(): void {
-    if (this.#released) return;
+    if ((this.#state & RELEASED) !== 0) return;
     this.#loop.binding.abort(this.id);
     this.#release(undefined, true);
   }
 
   protected _setReading(reading: boolean): void {
-    this.#reading = reading;
-    if (this.#released) return;
+    this.#state = reading ? this.#state & ~PAUSED : this.#state | PAUSED;
+    if ((this.#state & RELEASED) !== 0) return;
     const result = this.#loop.binding.setReading(this.id, reading ? 1 : 0);
     if (result < 0) {
       this.#release(socketError(result), true);
       return;
     }
-    if (reading && this.#held !== undefined) process.nextTick(deliverHeld, this);
+    if (reading && this.#rare?.held !== undefined) process.nextTick(deliverHeld, this);
   }
 
   protected _extraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] {
+    const unix = (this.#state & UNIX) !== 0;
     switch (name) {
-      case 'peername':
-        this.#peername ??= this.#unix
-          ? { family: 'unix', path: this.#peerPath ?? '' }
+      case 'peername': {
+        const rare = this.#rareRecord();
+        rare.peername ??= unix
+          ? { family: 'unix', path: rare.peerPath ?? '' }
           : this.#address(true);
-        return this.#peername as ExtraInfo[K];
+        return rare.peername as ExtraInfo[K];
+      }
       case 'sockname':
         return (
-          this.#unix ? { family: 'unix', path: this.#localPath ?? '' } : this.#address(false)
+          unix ? { family: 'unix', path: this.#rare?.localPath ?? '' } : this.#address(false)
         ) as ExtraInfo[K];
       default:
         // 'socket': there is no socket object on this backend, only the engine's id.
@@ -193,14 +207,27 @@ export class NativeTransport extends StreamTransport implements EngineConnection
 
   /** Delivers what was held while paused, until it runs out or reading pauses again. */
   deliverHeld(): void {
-    const held = this.#held;
+    const held = this.#rare?.held;
     if (held === undefined) return;
-    while (held.length > 0 && this.#reading && !this.#released) {
+    while (held.length > 0 && (this.#state & (PAUSED | RELEASED)) === 0) {
       const item = held.shift()!;
       if (item === EOF) this.#deliverEof();
       else this._onData(item);
     }
-    if (held.length === 0 && this.#held === held) this.#held = undefined;
+    const rare = this.#rare;
+    if (held.length === 0 && rare !== undefined && rare.held === held) rare.held = undefined;
+  }
+
+  /** The linger time after a graceful close ran out: close now. */
+  closeNow(): void {
+    if ((this.#state & RELEASED) !== 0) return;
+    const result = this.#loop.binding.close(this.id);
+    this.#release(result < 0 ? socketError(result) : undefined, true);
+  }
+
+  /** For `reportLost`: `_onLost` is protected. */
+  lost(error: Error | undefined): void {
+    this._onLost(error);
   }
 
   /**
@@ -209,13 +236,19 @@ export class NativeTransport extends StreamTransport implements EngineConnection
    */
   #deliverEof(): void {
     this._onEof();
-    this.#eofDelivered = true;
-    if (this.#writeShut) this.close();
+    this.#state |= EOF_DELIVERED;
+    if ((this.#state & WRITE_SHUT) !== 0) this.close();
   }
 
   #hold(item: Buffer | typeof EOF): void {
-    if (this.#held === undefined) this.#held = [item];
-    else this.#held.push(item);
+    const rare = this.#rareRecord();
+    if (rare.held === undefined) rare.held = [item];
+    else rare.held.push(item);
+  }
+
+  #rareRecord(): Rare {
+    this.#rare ??= {};
+    return this.#rare;
   }
 
   #answer(result: number): void {
@@ -225,13 +258,13 @@ export class NativeTransport extends StreamTransport implements EngineConnection
 
   #syncReadMode(): void {
     const inPlace = isBufferedProtocol(this.getProtocol());
-    if (this.#released || inPlace === this.#readsInPlace) return;
-    this.#readsInPlace = inPlace;
+    if ((this.#state & RELEASED) !== 0 || inPlace === ((this.#state & IN_PLACE) !== 0)) return;
+    this.#state ^= IN_PLACE;
     this.#loop.binding.setBuffered(this.id, inPlace ? 1 : 0);
   }
 
   #address(peer: boolean): SocketAddress | undefined {
-    if (this.#released) return undefined;
+    if ((this.#state & RELEASED) !== 0) return undefined;
     const answer = this.#loop.binding.address(this.id, peer ? 1 : 0);
     if (typeof answer === 'number') return undefined;
     const [family, address, port] = answer;
@@ -243,26 +276,17 @@ export class NativeTransport extends StreamTransport implements EngineConnection
    * protocol hears of it on the next tick rather than from inside its own call.
    */
   #release(error: Error | undefined, later: boolean): void {
-    if (this.#released) return;
-    this.#released = true;
-    clearTimeout(this.#linger);
+    if ((this.#state & RELEASED) !== 0) return;
+    this.#state |= RELEASED;
     this.#queued = 0;
-    this.#held = undefined;
+    const rare = this.#rare;
+    if (rare !== undefined) {
+      clearTimeout(rare.linger);
+      rare.held = undefined;
+    }
     this.#loop.detach(this);
     if (later) process.nextTick(reportLost, this, error);
     else this._onLost(error);
-  }
-
-  /** The linger time after a graceful close ran out: close now. */
-  closeNow(): void {
-    if (this.#released) return;
-    const result = this.#loop.binding.close(this.id);
-    this.#release(result < 0 ? socketError(result) : undefined, true);
-  }
-
-  /** For `reportLost`: `_onLost` is protected. */
-  lost(error: Error | undefined): void {
-    this._onLost(error);
   }
 }
 
