@@ -122,6 +122,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const reply = Buffer.from(values.reply ?? 'Message received', 'utf8');
   const operations = parseOperations(values);
   const transportFlags = parseServeTransport(values, { path: values.path !== undefined });
+  if (transportFlags.udp && values.workers !== undefined) {
+    throw new UsageError('--udp does not go with --workers');
+  }
   const worker = workerIdentity();
   if (values.workers !== undefined && worker === undefined) {
     return await serveWorkersCommand(argv, {

@@ -152,7 +152,9 @@ export async function createConnection<P extends AnyProtocol>(
   });
 
   const tlsSocket =
-    tlsSettings === undefined ? undefined : await handshake(socket, tlsSettings, options.signal);
+    tlsSettings === undefined
+      ? undefined
+      : await handshake(socket, tlsSettings, options.signal, target);
   transport = new SocketTransport(tlsSocket ?? socket, protocol, owner, {
     ...(path === undefined ? {} : { unix: true, peerPath: path }),
     ...(tlsSocket === undefined ? {} : { underlying: socket }),
@@ -174,13 +176,14 @@ function handshake(
   socket: net.Socket,
   settings: ClientHandshakeSettings,
   signal: AbortSignal | undefined,
+  target: string,
 ): Promise<TLSSocket> {
   const tlsSocket = clientTlsSocket(socket, settings);
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       stop();
       tlsSocket.destroy();
-      reject(new ConnectError('TLS handshake', 'ABORT_ERR', signal?.reason));
+      reject(new ConnectError(target, 'ABORT_ERR', signal?.reason));
     };
     const stop = watchHandshake(tlsSocket, {
       side: 'client',
