@@ -18,6 +18,8 @@ const CONNECTIONS = 1000;
 /** Messages each connection keeps in flight. */
 const IN_FLIGHT = 2;
 const DRAIN_MS = 1000;
+/** Every connection must have had an ack within this long of the load starting, ms. */
+const SERVED_WITHIN_MS = 20_000;
 const EXIT_SLACK_MS = 1000;
 /** SIGTERM comes this long after the load started, ms: seeded uniform in [min, max]. */
 const SIGTERM_AFTER: readonly [number, number] = [300, 1500];
@@ -57,6 +59,11 @@ for (const transport of transports()) {
           localAddress: SOURCE_ADDRESSES[i % SOURCE_ADDRESSES.length]!,
         }));
         keepBusy(clients);
+        // Busy means accepted and served: connected clients may still wait in the backlog
+        // (closing the listener resets those, and nothing of theirs was handled).
+        await waitUntil(() => clients.every((c) => c.acks.length > 0), SERVED_WITHIN_MS);
+        const waiting = clients.filter((c) => c.acks.length === 0).length;
+        assert.equal(waiting, 0, `connections not served ${SERVED_WITHIN_MS} ms after connecting`);
         const at = SIGTERM_AFTER[0] + Math.floor(random() * (SIGTERM_AFTER[1] - SIGTERM_AFTER[0]));
         await delay(at);
         const result = await fixture.stop();
@@ -75,9 +82,11 @@ for (const transport of transports()) {
         );
         const drained = clients.filter((c) => c.finAt !== undefined && c.errorCode === undefined);
         const reset = clients.filter((c) => c.errorCode !== undefined);
+        const resetIds = new Set(reset.map((c) => c.connId));
+        // A client that saw the server's FIN (no reset) must have every handled message acked.
         const ledger = checkLedger(clients, summary, {
           expected: () => null,
-          unacked: (c) => !inTime.has(c.connId),
+          unacked: (c) => resetIds.has(c.connId),
         });
         const rstAfterDrain = clients.filter(
           (c) => inTime.has(c.connId) && (c.errorCode !== undefined || c.finAt === undefined),
@@ -100,11 +109,9 @@ for (const transport of transports()) {
         assert.deepEqual(ledger.problems, []);
         assert.equal(rstAfterDrain, 0, 'no RST for a connection that drained in time');
         assert.equal(drained.length + reset.length, CONNECTIONS, 'every client saw FIN or RST');
-        assert.equal(
-          CONNECTIONS - inTime.size,
-          summary.shutdown.aborted,
-          'cut ones are the aborted',
-        );
+        // A connection lost just after the nominal deadline but before the (late) drain timer
+        // fired drained as far as the server is concerned: FIN, counted as drained.
+        assert.equal(reset.length, summary.shutdown.aborted, 'the resets are the aborted ones');
         assert.ok(result.exitMs <= DRAIN_MS + EXIT_SLACK_MS, `exit after ${ms(result.exitMs)}`);
       } finally {
         fixture.kill();

@@ -4,8 +4,9 @@
  * lines on stdin and reports as JSON lines.
  *
  * - `flood`: while `on` (until `off`), each of `count` loops connects about every `periodMs`
- *   (the first at a random offset) and waits for the server to close the connection; `end`
- *   stops and prints the report of every attempt.
+ *   (the first at a random offset) and waits for the server to close the connection;
+ *   `report` prints the attempts finished since the last report; `end` stops and prints the
+ *   rest once the attempts in flight are done.
  * - `slowloris`: each `on` opens a wave of `count` connections spread over `spreadMs`, every
  *   other one trickling a byte each `trickleMs` (never a line ending), the rest silent, and
  *   prints the wave's report once the server closed them all; `end` exits.
@@ -37,6 +38,8 @@ export interface AttackOrders {
  */
 export type AttackReport = [number | null, string | boolean, string | null][];
 
+/** flood: an attempt gives up after this long, ms (an overloaded machine is slow, not wrong). */
+const ATTEMPT_TIMEOUT_MS = 15_000;
 /** How often an idle flood loop checks whether it was switched on, ms. */
 const IDLE_POLL_MS = 10;
 /** slowloris: connections open in groups this far apart, ms. */
@@ -53,11 +56,9 @@ const report: AttackReport = [];
 const source = (i: number) => SOURCE_ADDRESSES[i % SOURCE_ADDRESSES.length]!;
 
 function recordAttempt(a: Attempt): void {
-  report.push([
-    a.connected && !Number.isNaN(a.closeMs) ? a.closeMs : null,
-    a.received,
-    a.errorCode ?? null,
-  ]);
+  const closed = a.connected && !Number.isNaN(a.closeMs);
+  const gaveUp = a.connected ? 'ETIMEDOUT_CLOSE' : 'ETIMEDOUT_CONNECT';
+  report.push([closed ? a.closeMs : null, a.received, a.errorCode ?? (closed ? null : gaveUp)]);
 }
 
 async function floodLoop(i: number): Promise<void> {
@@ -71,7 +72,9 @@ async function floodLoop(i: number): Promise<void> {
     await sleep(offset);
     while (on && !ended) {
       const next = performance.now() + periodMs;
-      recordAttempt(await attempt(orders.port, { localAddress: source(i), timeoutMs: 5000 }));
+      recordAttempt(
+        await attempt(orders.port, { localAddress: source(i), timeoutMs: ATTEMPT_TIMEOUT_MS }),
+      );
       await sleep(Math.max(0, next - performance.now()));
     }
   }
@@ -141,12 +144,14 @@ lines.on('line', (line) => {
     if (orders.mode === 'slowloris') work = work.then(wave);
   } else if (line === 'off') {
     on = false;
+  } else if (line === 'report') {
+    process.stdout.write(`${JSON.stringify(report.splice(0))}\n`);
   } else if (line === 'end') {
     on = false;
     ended = true;
     lines.close();
     if (orders.mode === 'flood') {
-      void work.then(() => process.stdout.write(`${JSON.stringify(report)}\n`));
+      void work.then(() => process.stdout.write(`${JSON.stringify(report.splice(0))}\n`));
     }
   }
 });

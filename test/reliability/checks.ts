@@ -165,15 +165,16 @@ export async function timingRounds(
   const lines: string[] = [];
   let conclusive = false;
   for (let round = 1; round <= rounds; round++) {
-    const result = await measure(round);
-    const mark = result.ok
-      ? ''
-      : result.inconclusive
-        ? ' (inconclusive: noisy baseline)'
-        : ' (over)';
+    const measured = await measure(round);
+    const busy = machineBusy();
+    const result = busy ? { ...measured, inconclusive: true } : measured;
+    const why = busy ? `machine busy, load ${loadAverage()}` : 'noisy baseline';
+    const mark = result.ok ? '' : result.inconclusive ? ` (inconclusive: ${why})` : ' (over)';
     lines.push(`#${round} ${result.line}${mark}`);
     if (result.ok) return { ok: true, inconclusive: false, lines };
     if (!result.inconclusive) conclusive = true;
+    // The load average moves slowly: a machine busy now stays busy for the next rounds.
+    if (busy && !conclusive) break;
   }
   return { ok: false, inconclusive: !conclusive, lines };
 }

@@ -57,7 +57,13 @@ export class AttackWorker {
     return JSON.parse((await this.#nextLine()) ?? '[]') as AttackReport;
   }
 
-  /** Ends a flood and returns every attempt it made. */
+  /** Returns a flood's attempts finished since the last call. */
+  async collect(): Promise<AttackReport> {
+    this.#child.stdin!.write('report\n');
+    return JSON.parse((await this.#nextLine()) ?? '[]') as AttackReport;
+  }
+
+  /** Ends a flood and returns the attempts not collected yet. */
   async report(): Promise<AttackReport> {
     this.#child.stdin!.end('end\n');
     return JSON.parse((await this.#nextLine()) ?? '[]') as AttackReport;
