@@ -11,6 +11,7 @@ import { type Expectation, FRAMINGS, frameMessage, replySpec } from './framing.j
 import { autoSources, FD_HEADROOM, isIPv4, isLoopbackHost, openFileLimit } from './host-limits.js';
 import {
   type BenchOptions,
+  type BenchTls,
   DEFAULT_CONNECT_RATE,
   DEFAULT_DURATION_S,
   DEFAULT_HOST,
@@ -47,6 +48,10 @@ target (loopback only):
   --host H              IPv4/IPv6 loopback address or localhost (default ${DEFAULT_HOST})
   --port P              TCP port (default ${DEFAULT_PORT})
   --path SOCK           Unix socket path instead of host and port
+  --tls                 speak TLS (full handshakes, no resumption); the server's
+                        certificate must verify against --tls-ca or Node's CAs
+  --tls-ca FILE         CA certificates (PEM) for the server's certificate
+  --tls-insecure        accept any server certificate (self-signed test servers)
 
 load:
   --mode M              pingpong | rate | hold | churn (default pingpong)
@@ -94,6 +99,9 @@ const FLAGS = {
   host: { type: 'string' },
   port: { type: 'string' },
   path: { type: 'string' },
+  tls: { type: 'boolean' },
+  'tls-ca': { type: 'string' },
+  'tls-insecure': { type: 'boolean' },
   connections: { type: 'string', short: 'c' },
   duration: { type: 'string', short: 'd' },
   warmup: { type: 'string', short: 'w' },
@@ -230,12 +238,14 @@ function parse(argv: readonly string[]) {
 type Values = ReturnType<typeof parse>['values'];
 
 function parseTarget(values: Values): Target {
+  const tls = parseTls(values);
+  const secure = tls === undefined ? {} : { tls };
   if (values.path !== undefined) {
     if (values.host !== undefined || values.port !== undefined) {
       throw new InvalidArgumentError('--path excludes --host and --port');
     }
     if (values.path === '') throw new InvalidArgumentError('--path must not be empty');
-    return { kind: 'unix', path: values.path };
+    return { kind: 'unix', path: values.path, ...secure };
   }
   const named = values.host ?? DEFAULT_HOST;
   if (!isLoopbackHost(named)) {
@@ -244,7 +254,28 @@ function parseTarget(values: Values): Target {
   // `localhost` may resolve to ::1 or 127.0.0.1 depending on the resolver; pin it.
   const host = named === 'localhost' ? '127.0.0.1' : named;
   const port = integer('--port', values.port, DEFAULT_PORT, 1, 65535);
-  return { kind: 'tcp', host, port };
+  return { kind: 'tcp', host, port, ...secure };
+}
+
+function parseTls(values: Values): BenchTls | undefined {
+  const caFile = values['tls-ca'];
+  const insecure = values['tls-insecure'] === true;
+  if (values.tls !== true) {
+    if (caFile !== undefined || insecure) {
+      throw new InvalidArgumentError('--tls-ca and --tls-insecure need --tls');
+    }
+    return undefined;
+  }
+  if (caFile !== undefined && insecure) {
+    throw new InvalidArgumentError('give either --tls-ca or --tls-insecure, not both');
+  }
+  if (caFile === undefined) return { insecure };
+  try {
+    return { insecure, ca: readFileSync(caFile, 'utf8') };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+    throw new InvalidArgumentError(`--tls-ca ${caFile}: cannot read it (${code})`);
+  }
 }
 
 function parseMessage(values: Values): Buffer {

@@ -7,8 +7,10 @@
  * failure (reported once, with its kind, after the socket is destroyed).
  */
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { classifySocketError, type ErrorKind } from './error-kinds.js';
 import type { ReplySpec } from './framing.js';
+import type { BenchTls } from './options.js';
 import { COMPLETE, NEED_MORE, ReplyMatcher } from './reply-matcher.js';
 
 /** No socket. */
@@ -43,10 +45,11 @@ export interface ConnectionListener {
   failed(connection: BenchConnection, kind: ErrorKind, wasUp: boolean): void;
 }
 
-/** Where to connect, and from which local address. */
-export type ConnectTarget =
+/** Where to connect, from which local address, and whether over TLS. */
+export type ConnectTarget = (
   | { readonly host: string; readonly port: number; readonly localAddress?: string }
-  | { readonly path: string };
+  | { readonly path: string }
+) & { readonly tls?: BenchTls };
 
 /** One connection slot. */
 export class BenchConnection {
@@ -66,6 +69,7 @@ export class BenchConnection {
   readonly #message: Buffer;
   readonly #matcher: ReplyMatcher;
   readonly #options: NetConnectOpts;
+  readonly #tls: BenchTls | undefined;
   #state: ConnectionState = IDLE;
   #socket: Socket | undefined;
 
@@ -80,11 +84,13 @@ export class BenchConnection {
     this.#listener = options.listener;
     this.#message = options.message;
     this.#matcher = new ReplyMatcher(options.reply);
-    this.#options = {
-      ...options.target,
-      noDelay: true,
-      onread: { buffer: readBuffer, callback: this.#onRead },
-    };
+    const { tls, ...where } = options.target;
+    this.#tls = tls;
+    // TLS decrypts into its own buffers: its bytes come as 'data' events, not through onread.
+    this.#options =
+      tls === undefined
+        ? { ...where, noDelay: true, onread: { buffer: readBuffer, callback: this.#onRead } }
+        : { ...where, noDelay: true };
   }
 
   get state(): ConnectionState {
@@ -95,9 +101,22 @@ export class BenchConnection {
   connect(now: number): void {
     this.connectStartedAt = now;
     this.#state = CONNECTING;
-    const socket = connect(this.#options);
+    const tls = this.#tls;
+    const socket =
+      tls === undefined
+        ? connect(this.#options)
+        : connectTls({
+            ...(this.#options as object),
+            rejectUnauthorized: !tls.insecure,
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+          });
     this.#socket = socket;
-    socket.once('connect', this.#onConnect);
+    if (tls === undefined) {
+      socket.once('connect', this.#onConnect);
+    } else {
+      socket.once('secureConnect', this.#onConnect);
+      socket.on('data', this.#onData);
+    }
     socket.on('error', this.#onError);
     socket.on('end', this.#onEnd);
   }
@@ -148,6 +167,10 @@ export class BenchConnection {
       this.fail('wrong_reply');
     }
     return true;
+  };
+
+  readonly #onData = (data: Buffer): void => {
+    this.#onRead(data.length, data);
   };
 
   readonly #onError = (error: Error): void => {

@@ -17,10 +17,18 @@ export const MODES = ['pingpong', 'rate', 'hold', 'churn'] as const;
  */
 export type Mode = (typeof MODES)[number];
 
-/** Where the server listens: a loopback TCP address or a Unix socket path. */
+/** TLS for every connection (`--tls`): plain data, so a run plan crosses to worker processes. */
+export interface BenchTls {
+  /** CA certificates (PEM) the server's certificate must chain to; Node's roots when absent. */
+  readonly ca?: string;
+  /** Accept any server certificate (`--tls-insecure`: self-signed test servers). */
+  readonly insecure: boolean;
+}
+
+/** Where the server listens: a loopback TCP address or a Unix socket path; TLS or not. */
 export type Target =
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
-  | { readonly kind: 'unix'; readonly path: string };
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly tls?: BenchTls }
+  | { readonly kind: 'unix'; readonly path: string; readonly tls?: BenchTls };
 
 /** Target host when `--host` is absent: the reference servers listen on IPv4 loopback. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -139,8 +147,9 @@ export function splitPlans(options: BenchOptions, count: number): RunPlan[] {
 
 /** `host:port` or the socket path, for reports. */
 export function describeTarget(target: Target): string {
-  if (target.kind === 'unix') return target.path;
+  const secure = target.tls === undefined ? '' : ' (TLS)';
+  if (target.kind === 'unix') return `${target.path}${secure}`;
   return target.host.includes(':')
-    ? `[${target.host}]:${target.port}`
-    : `${target.host}:${target.port}`;
+    ? `[${target.host}]:${target.port}${secure}`
+    : `${target.host}:${target.port}${secure}`;
 }

@@ -259,8 +259,9 @@ export class ConnectionPool implements ConnectionListener {
 /** Where connection number `global` of the run connects from and to. */
 function connectTarget(plan: RunPlan, global: number): ConnectTarget {
   const target = plan.target;
-  if (target.kind === 'unix') return { path: target.path };
-  if (plan.sources === 0) return { host: target.host, port: target.port };
+  const secure = target.tls === undefined ? {} : { tls: target.tls };
+  if (target.kind === 'unix') return { path: target.path, ...secure };
+  if (plan.sources === 0) return { host: target.host, port: target.port, ...secure };
   const localAddress = `127.0.0.${1 + (global % plan.sources)}`;
-  return { host: target.host, port: target.port, localAddress };
+  return { host: target.host, port: target.port, localAddress, ...secure };
 }
