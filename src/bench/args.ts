@@ -52,6 +52,9 @@ target (loopback only):
                         certificate must verify against --tls-ca or Node's CAs
   --tls-ca FILE         CA certificates (PEM) for the server's certificate
   --tls-insecure        accept any server certificate (self-signed test servers)
+  --udp                 UDP instead of TCP (pingpong and rate): each connection is a
+                        connected datagram socket, each message one datagram; a
+                        reply not back within --timeout counts as reply_timeout (lost)
 
 load:
   --mode M              pingpong | rate | hold | churn (default pingpong)
@@ -102,6 +105,7 @@ const FLAGS = {
   tls: { type: 'boolean' },
   'tls-ca': { type: 'string' },
   'tls-insecure': { type: 'boolean' },
+  udp: { type: 'boolean' },
   connections: { type: 'string', short: 'c' },
   duration: { type: 'string', short: 'd' },
   warmup: { type: 'string', short: 'w' },
@@ -144,6 +148,9 @@ export function parseBenchArgs(argv: readonly string[]): ParsedCommand {
   const mode = oneOf('--mode', values.mode ?? 'pingpong', MODES);
   const framing = oneOf('--framing', values.framing ?? 'none', FRAMINGS);
   const target = parseTarget(values);
+  if (target.kind === 'udp' && mode !== 'pingpong' && mode !== 'rate') {
+    throw new InvalidArgumentError('--udp runs --mode pingpong or rate only');
+  }
   const connections = integer('--connections', values.connections, 1, 1, MAX_CONNECTIONS);
   const processes = integer('--processes', values.processes, 1, 1, MAX_PROCESSES);
   if (processes > connections) {
@@ -240,6 +247,9 @@ type Values = ReturnType<typeof parse>['values'];
 function parseTarget(values: Values): Target {
   const tls = parseTls(values);
   const secure = tls === undefined ? {} : { tls };
+  if (values.udp === true && (tls !== undefined || values.path !== undefined)) {
+    throw new InvalidArgumentError('--udp excludes --tls and --path');
+  }
   if (values.path !== undefined) {
     if (values.host !== undefined || values.port !== undefined) {
       throw new InvalidArgumentError('--path excludes --host and --port');
@@ -254,6 +264,7 @@ function parseTarget(values: Values): Target {
   // `localhost` may resolve to ::1 or 127.0.0.1 depending on the resolver; pin it.
   const host = named === 'localhost' ? '127.0.0.1' : named;
   const port = integer('--port', values.port, DEFAULT_PORT, 1, 65535);
+  if (values.udp === true) return { kind: 'udp', host, port };
   return { kind: 'tcp', host, port, ...secure };
 }
 

@@ -6,7 +6,8 @@
  * States: `idle -> connecting -> open <-> waiting`, and back to `idle` on {@link close} or on a
  * failure (reported once, with its kind, after the socket is destroyed).
  */
-import { connect, type NetConnectOpts, type Socket } from 'node:net';
+import { createSocket, type Socket as DatagramSocket } from 'node:dgram';
+import { connect, isIPv6, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { classifySocketError, type ErrorKind } from './error-kinds.js';
 import type { ReplySpec } from './framing.js';
@@ -45,11 +46,13 @@ export interface ConnectionListener {
   failed(connection: BenchConnection, kind: ErrorKind, wasUp: boolean): void;
 }
 
-/** Where to connect, from which local address, and whether over TLS. */
-export type ConnectTarget = (
-  | { readonly host: string; readonly port: number; readonly localAddress?: string }
-  | { readonly path: string }
-) & { readonly tls?: BenchTls };
+/** Where to connect, from which local address, and whether over TLS, or over UDP. */
+export type ConnectTarget =
+  | ((
+      | { readonly host: string; readonly port: number; readonly localAddress?: string }
+      | { readonly path: string }
+    ) & { readonly tls?: BenchTls; readonly udp?: never })
+  | { readonly udp: true; readonly host: string; readonly port: number };
 
 /** One connection slot. */
 export class BenchConnection {
@@ -70,6 +73,9 @@ export class BenchConnection {
   readonly #matcher: ReplyMatcher;
   readonly #options: NetConnectOpts;
   readonly #tls: BenchTls | undefined;
+  /** UDP: where the connected datagram socket sends. */
+  readonly #udp: { readonly host: string; readonly port: number } | undefined;
+  #datagrams: DatagramSocket | undefined;
   #state: ConnectionState = IDLE;
   #socket: Socket | undefined;
 
@@ -84,7 +90,15 @@ export class BenchConnection {
     this.#listener = options.listener;
     this.#message = options.message;
     this.#matcher = new ReplyMatcher(options.reply);
-    const { tls, ...where } = options.target;
+    const target = options.target;
+    if (target.udp === true) {
+      this.#udp = { host: target.host, port: target.port };
+      this.#tls = undefined;
+      this.#options = { host: target.host, port: target.port };
+      return;
+    }
+    this.#udp = undefined;
+    const { tls, ...where } = target;
     this.#tls = tls;
     // TLS decrypts into its own buffers: its bytes come as 'data' events, not through onread.
     this.#options =
@@ -101,6 +115,10 @@ export class BenchConnection {
   connect(now: number): void {
     this.connectStartedAt = now;
     this.#state = CONNECTING;
+    if (this.#udp !== undefined) {
+      this.#connectDatagrams(this.#udp);
+      return;
+    }
     const tls = this.#tls;
     const socket =
       tls === undefined
@@ -126,15 +144,33 @@ export class BenchConnection {
     this.sentAt = now;
     this.#state = WAITING;
     this.#matcher.reset();
-    this.#socket?.write(this.#message);
+    if (this.#datagrams !== undefined) this.#datagrams.send(this.#message);
+    else this.#socket?.write(this.#message);
   }
 
   /** Destroys the socket without reporting anything; the connection is idle again. */
   close(): void {
     const socket = this.#socket;
+    const datagrams = this.#datagrams;
     this.#state = IDLE;
     this.#socket = undefined;
+    this.#datagrams = undefined;
     socket?.destroy();
+    datagrams?.close();
+  }
+
+  /**
+   * UDP: a connected datagram socket (the kernel then delivers only the server's datagrams,
+   * and reports an ICMP "port unreachable" as ECONNREFUSED). Each datagram is one read.
+   */
+  #connectDatagrams(target: { readonly host: string; readonly port: number }): void {
+    const socket = createSocket(isIPv6(target.host) ? 'udp6' : 'udp4');
+    this.#datagrams = socket;
+    socket.on('error', this.#onError);
+    socket.on('message', this.#onData);
+    socket.connect(target.port, target.host, () => {
+      if (this.#datagrams === socket) this.#onConnect();
+    });
   }
 
   /** Fails the connection with `kind`: destroys it and reports the failure once. */

@@ -25,10 +25,14 @@ export interface BenchTls {
   readonly insecure: boolean;
 }
 
-/** Where the server listens: a loopback TCP address or a Unix socket path; TLS or not. */
+/**
+ * Where the server listens: a loopback TCP address or a Unix socket path, TLS or not; or a UDP
+ * address (`--udp`: one connected datagram socket per "connection", one datagram per message).
+ */
 export type Target =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly tls?: BenchTls }
-  | { readonly kind: 'unix'; readonly path: string; readonly tls?: BenchTls };
+  | { readonly kind: 'unix'; readonly path: string; readonly tls?: BenchTls }
+  | { readonly kind: 'udp'; readonly host: string; readonly port: number; readonly tls?: never };
 
 /** Target host when `--host` is absent: the reference servers listen on IPv4 loopback. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -149,6 +153,11 @@ export function splitPlans(options: BenchOptions, count: number): RunPlan[] {
 export function describeTarget(target: Target): string {
   const secure = target.tls === undefined ? '' : ' (TLS)';
   if (target.kind === 'unix') return `${target.path}${secure}`;
+  if (target.kind === 'udp') {
+    return target.host.includes(':')
+      ? `udp [${target.host}]:${target.port}`
+      : `udp ${target.host}:${target.port}`;
+  }
   return target.host.includes(':')
     ? `[${target.host}]:${target.port}${secure}`
     : `${target.host}:${target.port}${secure}`;

@@ -259,6 +259,7 @@ export class ConnectionPool implements ConnectionListener {
 /** Where connection number `global` of the run connects from and to. */
 function connectTarget(plan: RunPlan, global: number): ConnectTarget {
   const target = plan.target;
+  if (target.kind === 'udp') return { udp: true, host: target.host, port: target.port };
   const secure = target.tls === undefined ? {} : { tls: target.tls };
   if (target.kind === 'unix') return { path: target.path, ...secure };
   if (plan.sources === 0) return { host: target.host, port: target.port, ...secure };
