@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { checkLedger, figure, ms, percentile, since } from './checks.js';
+import { checkLedger, figure, mib, ms, percentile, since } from './checks.js';
 import { Fixture, transports } from './fixture-process.js';
 import { connectMany, SOURCE_ADDRESSES } from './ledger-client.js';
 
@@ -44,7 +44,7 @@ for (const transport of transports()) {
       const ledger = checkLedger(clients, summary);
       figure(
         `1/${transport}`,
-        `${clients.length} conns (connected in ${connected}, server RSS ${(rss / 1048576).toFixed(0)} MiB), ` +
+        `${clients.length} conns (connected in ${connected}, server RSS ${mib(rss)}), ` +
           `${acks} acks, p99 ${ms(percentile(latencies, 99))}, ` +
           `ledger ${ledger.problems.length === 0 ? 'ok' : 'BROKEN'}, ${since(started)}`,
       );

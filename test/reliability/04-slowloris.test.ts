@@ -5,7 +5,7 @@
  * of their p99 without the attack.
  *
  * aionet's idle deadline counts time without a byte either way, so a trickler is closed only
- * when it is slower than the deadline: the deadline here (600 ms) is under the trickle period
+ * when it is slower than the deadline: the deadline here (750 ms) is under the trickle period
  * (1 s). See docs/reliability.md for what that leaves open.
  */
 import assert from 'node:assert/strict';
@@ -32,7 +32,7 @@ import { AttackWorker } from './workers.js';
 
 const ATTACKERS = 1000;
 const LEGIT = 50;
-const IDLE_MS = 600;
+const IDLE_MS = 750;
 /** The registry sweeps every quarter of the shortest deadline. */
 const SWEEP_MS = IDLE_MS / 4;
 const TRICKLE_MS = 1000;
@@ -42,7 +42,7 @@ const TRICKLE_MS = 1000;
  * SCHEDULING_MS for the two processes to get the CPU on a shared machine.
  */
 const SCHEDULING_MS = 100;
-const PERIOD_MS = 100;
+const PERIOD_MS = 50;
 const WINDOW_MS = 1500;
 const WARMUP_MS = 500;
 const TIMING_ROUNDS = 3;

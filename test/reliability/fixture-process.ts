@@ -121,6 +121,25 @@ export class Fixture {
     return this.#stderr;
   }
 
+  /** The fixture's summary so far (SIGUSR2), without stopping it. */
+  async snapshot(timeoutMs = 5000): Promise<FixtureSummary> {
+    const path = `${this.#ledgerPath}.snapshot`;
+    rmSync(path, { force: true });
+    this.#child.kill('SIGUSR2');
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      try {
+        const summary = JSON.parse(readFileSync(path, 'utf8')) as FixtureSummary;
+        rmSync(path, { force: true });
+        return summary;
+      } catch (error) {
+        // Not written yet (or half written): wait a little.
+        if (performance.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  }
+
   /** Sends SIGTERM and waits for the exit (SIGKILL after `timeoutMs`). */
   async stop(timeoutMs = 15_000): Promise<FixtureResult> {
     const started = performance.now();

@@ -171,35 +171,50 @@ const sampler = setInterval(() => {
   }
 }, RSS_SAMPLE_MS);
 
+/** The summary as of now; `shutdown` is what `shutdown()` returned, if it ran. */
+function summarize(shutdown: ShutdownSummary, shutdownMs: number, shutdownAt: number) {
+  const { stats } = server;
+  let rss = peakRss;
+  try {
+    rss = Math.max(peakRss, process.memoryUsage.rss());
+  } catch {
+    // Out of descriptors: the sampled peak will do.
+  }
+  const summary: FixtureSummary = {
+    shutdown,
+    shutdownMs,
+    shutdownAt,
+    stats: {
+      accepted: stats.accepted,
+      rejected: stats.rejected,
+      closed: { ...stats.closed },
+      errors: Object.fromEntries(stats.errors),
+    },
+    reported,
+    causes,
+    lost,
+    made,
+    lostTwice,
+    stillOpen: live.size,
+    conns: conns.map((record) => [record.id!, record.seqs, record.lost ?? 'none', record.lostAt]),
+    peakRss: rss,
+    maxBuffered,
+    loopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+  };
+  return JSON.stringify(summary);
+}
+
+// SIGUSR2: a snapshot of the summary so far, for checks in the middle of a scenario.
+process.on('SIGUSR2', () => {
+  writeFileSync(`${config.ledgerPath}.snapshot`, summarize({ drained: 0, aborted: 0 }, 0, 0));
+});
+
 process.once('SIGTERM', () => {
   const started = performance.now();
   const shutdownAt = Date.now();
   void server.shutdown({ drainTimeout: config.drainTimeout ?? 5000 }).then((shutdown) => {
-    const shutdownMs = performance.now() - started;
     clearInterval(sampler);
-    const { stats } = server;
-    const summary: FixtureSummary = {
-      shutdown,
-      shutdownMs,
-      shutdownAt,
-      stats: {
-        accepted: stats.accepted,
-        rejected: stats.rejected,
-        closed: { ...stats.closed },
-        errors: Object.fromEntries(stats.errors),
-      },
-      reported,
-      causes,
-      lost,
-      made,
-      lostTwice,
-      stillOpen: live.size,
-      conns: conns.map((record) => [record.id!, record.seqs, record.lost ?? 'none', record.lostAt]),
-      peakRss: Math.max(peakRss, process.memoryUsage.rss()),
-      maxBuffered,
-      loopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
-    };
-    writeFileSync(config.ledgerPath, JSON.stringify(summary));
+    writeFileSync(config.ledgerPath, summarize(shutdown, performance.now() - started, shutdownAt));
     process.exit(0);
   });
 });

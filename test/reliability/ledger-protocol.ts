@@ -7,6 +7,7 @@
  * handling and acks leave in that order. On `shutdownRequested` the protocol finishes the
  * message in hand, acks it and closes; frames not yet started are left unhandled (and unacked).
  */
+import type { Codec } from '../../src/codecs/codec.js';
 import { FramedProtocol } from '../../src/codecs/framed-protocol.js';
 import { AionetError, FrameInvalidError, ProtocolCallbackError } from '../../src/errors.js';
 import { type CallbackResult, Protocol } from '../../src/protocol.js';
@@ -84,11 +85,7 @@ export class LedgerProtocol extends FramedProtocol<Buffer, Uint8Array> {
   #writePaused = false;
   #stopping = false;
 
-  constructor(
-    codec: ConstructorParameters<typeof FramedProtocol<Buffer, Uint8Array>>[0],
-    book: LedgerBook,
-    settings: HandlerSettings,
-  ) {
+  constructor(codec: Codec<Buffer, Uint8Array>, book: LedgerBook, settings: HandlerSettings) {
     super(codec);
     this.#book = book;
     this.#settings = settings;
