@@ -25,6 +25,7 @@ for (const transport of transports()) {
         connId: `c${i}`,
         framing: 'line',
         localAddress: SOURCE_ADDRESSES[i % SOURCE_ADDRESSES.length]!,
+        connectTimeout: 30_000,
       }));
       const connected = since(started);
       const rss = fixture.rss();
