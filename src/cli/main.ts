@@ -22,6 +22,8 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   serve: async () => serveCommand,
   client: async () => clientCommand,
+  // Loaded on demand: the load generator's modules are not needed to serve.
+  bench: async () => (await import('./bench.js')).benchCommand,
 };
 
 /** Runs the command line `argv` (without `node` and the script); resolves to the exit status. */

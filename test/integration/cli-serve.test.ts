@@ -111,6 +111,9 @@ describe('aionet serve', () => {
     const serveHelp = await CliProcess.run(['serve', '--help']);
     assert.equal(serveHelp.code, 0);
     assert.match(serveHelp.stdout, /--quiet/);
+    const benchHelp = await CliProcess.run(['bench', '--help']);
+    assert.equal(benchHelp.code, 0, benchHelp.stderr);
+    assert.match(benchHelp.stdout, /aionet bench/);
     const version = await CliProcess.run(['--version']);
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     assert.equal(version.stdout.trim(), pkg.version);
