@@ -79,6 +79,10 @@ kill -TERM "$PRIMARY"
 wait "$SERVER" || true
 tail -1 "$OUT/serve.out"
 
+if [ ! -s "$OUT/bench.json" ]; then
+  echo "RESULT none: the bench gave no result ($(tail -1 "$OUT/bench.err"))"
+  exit 1
+fi
 node -e '
   const b = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const [base, peak, conns] = process.argv.slice(2).map(Number);
