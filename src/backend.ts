@@ -1,8 +1,12 @@
 /**
  * Which backend carries a server's or a client's connections: the `transport` option resolved
  * against what this machine has. `auto` picks the native engine where its addon was built and
- * `net` otherwise (saying so once per process, on stderr); `native` where it was not built is
- * an error thrown at once.
+ * `net` otherwise; `native` where it was not built is an error thrown at once.
+ *
+ * A fallback is told once per process, in one line on stderr, when `auto` was asked for by name
+ * or stderr is a terminal. Left to the default with stderr piped (a service's log, a test's
+ * child process) it stays quiet: the install already said the addon was not built, `aionet
+ * serve`'s startup line names the transport, and `nativeUnavailableReason()` tells why.
  */
 import { InvalidArgumentError } from './errors.js';
 import { nativeUnavailableReason } from './native/binding.js';
@@ -45,7 +49,7 @@ export function resolveBackend(
   if (wanted === 'native') {
     throw new InvalidArgumentError(`transport 'native' is not available: ${reason}`);
   }
-  if (!fallbackTold) {
+  if (!fallbackTold && (choice === 'auto' || process.stderr.isTTY === true)) {
     fallbackTold = true;
     console.error(`aionet: native transport not available (${reason}); using net`);
   }

@@ -158,8 +158,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const factory = connectionLog.wrap(
     protocolFactory(values.framing ?? 'none', values['max-frame'], reply, print),
   );
-  const transport = values.transport ?? 'auto';
-  if (transport !== 'auto' && transport !== 'native' && transport !== 'net') {
+  // Left undefined when not given: `auto` by default, told about only when asked for.
+  const transport = values.transport;
+  if (
+    transport !== undefined &&
+    transport !== 'auto' &&
+    transport !== 'native' &&
+    transport !== 'net'
+  ) {
     throw new UsageError(`--transport must be auto, native or net, got '${transport}'`);
   }
 

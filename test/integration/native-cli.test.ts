@@ -42,7 +42,7 @@ describe('aionet serve --transport', () => {
   });
 
   it('auto without the addon: net, and one line on stderr saying why', async () => {
-    const { cli, port } = await CliProcess.serve(['--quiet'], WITHOUT_ADDON);
+    const { cli, port } = await CliProcess.serve(['--quiet', '--transport', 'auto'], WITHOUT_ADDON);
     running.push(cli);
     assert.match(cli.stdout, /\(net transport\)/);
     const client = await RawClient.connect(port);
@@ -58,6 +58,15 @@ describe('aionet serve --transport', () => {
       'aionet: native transport not available (disabled by AIONET_NATIVE=off); using net',
     );
     assert.equal(lines.filter((line) => line.includes('not available')).length, 1);
+  });
+
+  it('the default without the addon, stderr piped: net, and only the startup line says so', async () => {
+    const { cli } = await CliProcess.serve(['--quiet'], WITHOUT_ADDON);
+    running.push(cli);
+    assert.match(cli.stdout, /\(net transport\)/);
+    cli.kill('SIGINT');
+    assert.equal(await cli.exited, 0);
+    assert.doesNotMatch(cli.stderr, /not available/);
   });
 
   it('native without the addon: a clear error, exit 1', async () => {
