@@ -119,10 +119,28 @@ function once(port: number): Promise<void> {
 for (const transport of TRANSPORTS) {
   describe(`aionet serve --workers 2 --transport ${transport}`, () => {
     it('SIGTERM drains every worker under load: each client gets a FIN, exit 0', async () => {
-      const { cli, port } = await startServe(transport, ['--drain-timeout', '5']);
+      const { cli, port } = await startServe(transport, [
+        '--drain-timeout',
+        '5',
+        '--metrics-port',
+        '0',
+      ]);
+      const healthz = `${(await cli.waitForLine(/^Metrics on (http:\S+)\/metrics /))[1]}/healthz`;
+      assert.equal((await fetch(healthz)).status, 200);
       const clients = Array.from({ length: 40 }, () => new PingPongClient(port));
       await waitUntil(() => clients.every((client) => client.replies >= 20), 10_000, 'load');
       cli.kill('SIGTERM');
+      // The group's /healthz turns 503 as the drain starts, before the workers are gone.
+      let draining = 0;
+      for (let i = 0; i < 50 && draining === 0; i++) {
+        const status = await fetch(healthz).then(
+          (r) => r.status,
+          () => -1,
+        );
+        if (status === 503) draining = status;
+        else await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(draining, 503);
       assert.equal(await cli.exited, 0);
       await Promise.all(clients.map((client) => client.closed));
       for (const client of clients) {
