@@ -1,0 +1,231 @@
+/**
+ * Composes the benchmark suite's section of docs/benchmarks.md from the per-round results:
+ * medians per server, ratios to raw Node `net`, the computed pass/fail lines of the targets,
+ * the machine, the command and the load the machine was under.
+ */
+import type { GeneratorCheck, Knobs, RoundResult } from './measure.js';
+import { machine } from './proc.js';
+import { type Series, table } from './report.js';
+import { type Check, fmt, fmtMicros, fmtRatio, median, passes, ratio } from './stats.js';
+
+export interface Summary {
+  readonly label: string;
+  readonly msgs: Map<number, number | undefined>;
+  readonly p99: Map<number, number | undefined>;
+  readonly cpuUs: Map<number, number | undefined>;
+  readonly userUs: Map<number, number | undefined>;
+  readonly churn: number | undefined;
+  readonly idleBytes: number | undefined;
+  readonly rounds: number;
+}
+
+export function summarize(
+  label: string,
+  rounds: readonly RoundResult[],
+  clist: readonly number[],
+): Summary {
+  const per = (key: 'msgs' | 'p99' | 'cpuUs' | 'userUs') =>
+    new Map(clist.map((c) => [c, median(rounds.map((r) => r.ping.get(c)?.[key]))] as const));
+  return {
+    label,
+    msgs: per('msgs'),
+    p99: per('p99'),
+    cpuUs: per('cpuUs'),
+    userUs: per('userUs'),
+    churn: median(rounds.map((r) => r.churn)),
+    idleBytes: median(rounds.map((r) => r.idleBytes)),
+    rounds: rounds.length,
+  };
+}
+
+export function checks(s: Map<string, Summary>, gen: readonly GeneratorCheck[]): Check[] {
+  const msgs = (label: string, c: number) => s.get(label)?.msgs.get(c);
+  const out: Check[] = [];
+  for (const c of [100, 1000]) {
+    out.push({
+      name: `issue 2: aionet msgs/s at C=${c} / node_net (>= 0.95)`,
+      value: ratio(msgs('aionet', c), msgs('node_net', c)),
+      threshold: 0.95,
+      op: '>=',
+    });
+    if (s.has('asyncio')) {
+      out.push({
+        name: `issue 2: aionet msgs/s at C=${c} / chapter's asyncio (>= 1)`,
+        value: ratio(msgs('aionet', c), msgs('asyncio', c)),
+        threshold: 1,
+        op: '>=',
+      });
+    }
+  }
+  out.push({
+    name: 'issue 2: aionet bytes per idle conn / node_net (<= 1.1)',
+    value: ratio(s.get('aionet')?.idleBytes, s.get('node_net')?.idleBytes),
+    threshold: 1.1,
+    op: '<=',
+  });
+  out.push({
+    name: 'issue 3: --framing line msgs/s at C=100 / --framing none (>= 0.9)',
+    value: ratio(msgs('aionet_line', 100), msgs('aionet', 100)),
+    threshold: 0.9,
+    op: '>=',
+  });
+  out.push({
+    name: 'issue 4: `aionet bench` msgs/s at C=100 / C loadgen, vs node_net (>= 0.8)',
+    value: median(gen.map((g) => ratio(g.aionet, g.c))),
+    threshold: 0.8,
+    op: '>=',
+  });
+  return out;
+}
+
+export interface DocInput {
+  readonly summaries: Map<string, Summary>;
+  readonly gen: readonly GeneratorCheck[];
+  readonly knobs: Knobs;
+  readonly repeats: number;
+  readonly command: string;
+  readonly quick: boolean;
+  readonly started: Date;
+  readonly minutes: number;
+  readonly warnings: readonly string[];
+  readonly busy: readonly number[];
+  readonly loads: readonly number[];
+}
+
+export function seriesOf(
+  s: Map<string, Summary>,
+  clist: readonly number[],
+): { msgs: Series[]; p99: Series[] } {
+  const list = [...s.values()];
+  return {
+    msgs: list.map((x) => ({
+      label: x.label,
+      points: clist.map((c) => [c, x.msgs.get(c)] as const),
+    })),
+    p99: list.map((x) => ({
+      label: x.label,
+      points: clist.map((c) => [c, divide(x.p99.get(c), 1000)] as const),
+    })),
+  };
+}
+
+const divide = (v: number | undefined, d: number) => (v === undefined ? undefined : v / d);
+
+export function composeSection(d: DocInput): string {
+  const m = machine();
+  const { clist } = d.knobs;
+  const base = d.summaries.get('node_net');
+  const lines: string[] = [];
+  lines.push('## Suite results (`npm run bench`)', '');
+  if (d.quick) {
+    lines.push(
+      `> **Quick run** (${d.repeats} round(s), ${d.knobs.duration} s per measurement) on a shared, busy machine: ` +
+        'indicative only. Re-run the full suite (`npm run bench`) on a quiet machine for the figures of record.',
+      '',
+    );
+  }
+  const maxBusy = Math.max(0, ...d.busy);
+  const maxLoad = Math.max(0, ...d.loads);
+  if (maxBusy > d.knobs.quietMax) {
+    lines.push(
+      `> **WARNING: the machine was busy** — other processes used up to ${maxBusy.toFixed(0)} % of all CPUs before a measurement ` +
+        `(median ${fmt(median([...d.busy]))} %, limit ${d.knobs.quietMax} %); 1-min load average up to ${maxLoad.toFixed(1)} on ${m.nproc} CPUs. ` +
+        'Compare ratios from this run only.',
+      '',
+    );
+  }
+  lines.push(
+    `- Taken ${d.started.toISOString()} in ${d.minutes.toFixed(1)} min; medians of ${d.repeats} interleaved round(s).`,
+    `- Machine: ${m.nproc} CPUs (${m.model}), Linux ${m.kernel}, Node ${m.node}.`,
+    `- Pinning: each server \`taskset -c 0\`, the load generator (../shared/bench \`loadgen\`, and \`aionet bench\`) \`taskset -c 1\`.`,
+    `- Load before measurements: busy ${fmt(Math.min(...d.busy, 100))}–${fmt(maxBusy)} % of all CPUs, load average up to ${maxLoad.toFixed(1)}.`,
+    `- Command: \`${d.command}\``,
+    `- Per measurement: ${d.knobs.warmup} s warm-up run, then pingpong with 1 s in-run warm-up + ${d.knobs.duration} s measured; churn ${d.knobs.churnConc} slots; ` +
+      `hold ${fmt(d.knobs.holdConns)} idle connections on a fresh instance (bytes per idle conn = ΔRSS / new server sockets).`,
+    '',
+    '### Messages per second and p99 latency (pingpong)',
+    '',
+  );
+  const labels = [...d.summaries.keys()];
+  const head = ['server', ...clist.flatMap((c) => [`C=${fmt(c)} msg/s`, 'p99', 'vs net'])];
+  lines.push(
+    table(
+      head,
+      labels.map((l) => {
+        const s = d.summaries.get(l);
+        return [
+          `\`${l}\``,
+          ...clist.flatMap((c) => [
+            fmt(s?.msgs.get(c)),
+            fmtMicros(s?.p99.get(c)),
+            fmtRatio(ratio(s?.msgs.get(c), base?.msgs.get(c))),
+          ]),
+        ];
+      }),
+      'l',
+    ),
+    '',
+    '### CPU per message, memory, churn',
+    '',
+  );
+  lines.push(
+    table(
+      [
+        'server',
+        ...clist.map((c) => `CPU µs/msg C=${fmt(c)} (user)`),
+        'B/idle conn',
+        'vs net',
+        'churn conn/s',
+        'vs net',
+      ],
+      labels.map((l) => {
+        const s = d.summaries.get(l);
+        return [
+          `\`${l}\``,
+          ...clist.map((c) => `${fmt(s?.cpuUs.get(c), 2)} (${fmt(s?.userUs.get(c), 2)})`),
+          fmt(s?.idleBytes),
+          fmtRatio(ratio(s?.idleBytes, base?.idleBytes)),
+          fmt(s?.churn),
+          fmtRatio(ratio(s?.churn, base?.churn)),
+        ];
+      }),
+      'l',
+    ),
+    '',
+    'Servers: `node_net` = ../shared/bench/anchors/node_net.mjs; `aionet` = `aionet serve --quiet --transport net`; ' +
+      '`aionet_line` = the same with `--framing line` (loadgen expects `Message received\\n`); `native` = `--transport native`; ' +
+      "`asyncio` = the chapter's server (anchors/seed_asyncio_port.py, stdout to /dev/null); `bun` = bench/native-bun-listen.ts. " +
+      'CPU µs/msg = server user+system CPU over the measured window / messages (user only from /proc/<pid>/stat in brackets).',
+    '',
+    '### Generator check (`aionet bench` vs the C loadgen, C=100, against node_net)',
+    '',
+  );
+  lines.push(
+    table(
+      ['round', 'C loadgen msg/s', 'aionet bench msg/s', 'ratio'],
+      d.gen.map((g, i) => [String(i + 1), fmt(g.c), fmt(g.aionet), fmtRatio(ratio(g.aionet, g.c))]),
+      'l',
+    ),
+    '',
+    '### Targets (computed from this run)',
+    '',
+  );
+  for (const c of checks(d.summaries, d.gen)) {
+    const ok = passes(c);
+    lines.push(
+      `- ${ok === undefined ? 'N/A ' : ok ? '**PASS**' : '**FAIL**'} ${c.name}: ${fmtRatio(c.value)}`,
+    );
+  }
+  lines.push('', '![msgs/s and p99 against connections](benchmarks.svg)', '');
+  if (d.warnings.length > 0) {
+    lines.push(
+      '<details><summary>Warnings during the run</summary>',
+      '',
+      ...d.warnings.map((w) => `- ${w}`),
+      '',
+      '</details>',
+      '',
+    );
+  }
+  return lines.join('\n');
+}
