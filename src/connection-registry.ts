@@ -5,8 +5,9 @@
  * Deadlines are swept, not timed per connection: one timer per server walks the connections
  * every quarter of the shortest deadline and refreshes a coarse `now` that transports stamp
  * their activity with. An idle connection costs a number, not a timer object, and a read or a
- * write costs a field store, not a clock call. A deadline therefore fires up to one sweep late,
- * never early. Nothing here imports from `node:`.
+ * write costs a field store, not a clock call. The price is precision: activity is stamped
+ * with the time of the last sweep, so a deadline fires within one sweep interval of its time,
+ * early or late. Nothing here imports from `node:`.
  */
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import { SWEEP_INTERVAL_MAX_MS, SWEEP_INTERVAL_MIN_MS } from './constants.js';
