@@ -63,13 +63,21 @@ $NODE dist/cli/bench-entry.js --mode hold --port "$PORT" --connections "$CONNS" 
   --processes "$PROCS" --connect-rate "$RATE" --duration "$HOLD" --timeout "${TIMEOUT:-10}" --sources "$SOURCES" --json -q \
   >"$OUT/bench.json" 2>"$OUT/bench.err" &
 BENCH=$!
-# Sample the group's RSS once a second while the bench runs; keep the largest.
+# Sample the group's RSS once a second while the bench runs; keep the largest, and each
+# worker's open descriptors at that moment (how evenly the connections were spread).
 PEAK=0
+SPREAD=""
 while kill -0 "$BENCH" 2>/dev/null; do
   NOW=$(rss_kib "${GROUP[@]}")
-  [ "$NOW" -gt "$PEAK" ] && PEAK=$NOW
+  if [ "$NOW" -gt "$PEAK" ]; then
+    PEAK=$NOW
+    SPREAD=""
+    for pid in "${PIDS[@]}"; do SPREAD="$SPREAD $(ls "/proc/$pid/fd" 2>/dev/null | wc -l)"; done
+  fi
   sleep 1
 done
+echo "open descriptors per worker at the peak:$SPREAD"
+
 wait "$BENCH" || echo "bench exit status $?"
 cat "$OUT/bench.json"
 sleep 1
