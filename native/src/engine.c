@@ -53,9 +53,7 @@ enum slot_flags {
   F_RD_EOF = 1u << 7,      /* read() returned 0: nothing more to read */
   F_UNIX = 1u << 8,
   F_PAUSED = 1u << 9,      /* listener: not watched (accept back-off) */
-  F_NODELAY = 1u << 10,    /* listener: set TCP_NODELAY on accepted sockets */
-  F_KEEPALIVE = 1u << 11,  /* listener: set SO_KEEPALIVE on accepted sockets */
-  F_WR_SHUT = 1u << 12,    /* shutdown(SHUT_WR) done: our FIN is out */
+  F_WR_SHUT = 1u << 10,    /* shutdown(SHUT_WR) done: our FIN is out */
 };
 
 typedef struct chunk {
@@ -79,7 +77,6 @@ typedef struct slot {
     } c;
     struct { /* a listener */
       char *path; /* a Unix listener's path, unlinked on close */
-      int keepalive_delay_s;
     } l;
     uint32_t next_free; /* a free slot: the next free one */
   } u;
@@ -370,11 +367,8 @@ static void on_listener(engine_t *e, slot_t *s, int32_t lid) {
       emit(e, EV_ACCEPT_ERROR, lid, error, 0);
       return;
     }
-    if (!(s->flags & F_UNIX)) {
-      uint32_t options = ((s->flags & F_NODELAY) ? ENGINE_OPT_NODELAY : 0u) |
-                         ((s->flags & F_KEEPALIVE) ? ENGINE_OPT_KEEPALIVE : 0u);
-      apply_options(fd, options, s->u.l.keepalive_delay_s);
-    }
+    /* TCP_NODELAY and the keep-alive settings were set on the listening socket, and Linux
+     * copies them to every socket it accepts: no setsockopt per connection. */
     int32_t id;
     uint32_t unix_flag = s->flags & F_UNIX;
     if (slot_alloc(e, fd, F_READING | unix_flag, &id) != 0) {
@@ -589,11 +583,9 @@ int32_t engine_listen(engine_t *e, const struct sockaddr *address, socklen_t len
     (void)close(fd);
     return -error;
   }
-  uint32_t flags = ((options & ENGINE_OPT_NODELAY) ? F_NODELAY : 0u) |
-                   ((options & ENGINE_OPT_KEEPALIVE) ? F_KEEPALIVE : 0u);
-  int32_t id = adopt_listener(e, fd, flags);
-  if (id >= 0) slot_at(e, index_of(id))->u.l.keepalive_delay_s = keepalive_delay_s;
-  return id;
+  /* Set once here: accepted sockets inherit them (see on_listener). */
+  apply_options(fd, options, keepalive_delay_s);
+  return adopt_listener(e, fd, 0);
 }
 
 static int unix_address(const char *path, struct sockaddr_un *address, socklen_t *length) {
