@@ -28,6 +28,9 @@ const PORT = Number(process.env.PORT ?? 7400);
 const HOLD_CONNS = 10_000;
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux). */
 const TICKS_PER_SECOND = 100;
+/** Busy % of both CPUs (others' load) tolerated before a round starts, and how long to wait. */
+const QUIET_MAX_PCT = 25;
+const QUIET_TRIES = 20;
 
 interface ServerSpec {
   readonly label: string;
@@ -224,7 +227,34 @@ async function pingpong(server: Server, conns: number): Promise<{ msgs: number; 
   return { msgs, cpu: (user / (msgs * 5)) * 1e6 };
 }
 
+/** Busy % of the machine over one second, from /proc/stat. */
+async function busyPercent(): Promise<number> {
+  const sample = () => {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
+    const values = fields.map(Number);
+    const idle = values[3]! + values[4]!;
+    return { idle, total: values.reduce((a, b) => a + b, 0) };
+  };
+  const a = sample();
+  await sleep(1000);
+  const b = sample();
+  return 100 * (1 - (b.idle - a.idle) / Math.max(1, b.total - a.total));
+}
+
+/** Waits (bounded) until other processes leave the machine quiet; returns the busy % seen. */
+async function waitQuiet(): Promise<number> {
+  let busy = 100;
+  for (let i = 0; i < QUIET_TRIES; i++) {
+    busy = await busyPercent();
+    if (busy <= QUIET_MAX_PCT) break;
+  }
+  return busy;
+}
+
 async function round(spec: ServerSpec): Promise<Round> {
+  const busy = await waitQuiet();
+  if (busy > QUIET_MAX_PCT)
+    console.log(`  (machine ${busy.toFixed(0)}% busy before ${spec.label})`);
   currentPort = PORT + Math.floor(Math.random() * 90);
   let server = await Server.start(spec, currentPort);
   const c100 = await pingpong(server, 100);
