@@ -140,7 +140,8 @@ export function composeSection(d: DocInput): string {
     `- Pinning: each server \`taskset -c 0\`, the load generator (../shared/bench \`loadgen\`, and \`aionet bench\`) \`taskset -c 1\`.`,
     `- Load before measurements: busy ${fmt(Math.min(...d.busy, 100))}–${fmt(maxBusy)} % of all CPUs, load average up to ${maxLoad.toFixed(1)}.`,
     `- Command: \`${d.command}\``,
-    `- Per measurement: ${d.knobs.warmup} s warm-up run, then pingpong with 1 s in-run warm-up + ${d.knobs.duration} s measured; churn ${d.knobs.churnConc} slots; ` +
+    '- Knobs (env): `CLIST` (1 100 1000 10000), `DURATION` (5), `WARMUP` (2), `REPEATS` (3), `HOLD_CONNS` (10000), `CHURN_CONC` (64), `ONLY=node_net,aionet,aionet_line,native,asyncio,bun`, `QUIET_MAX` (25 %), `QUIET_TRIES` (3), `PORT` (7700). Other sections of this file are kept: the suite rewrites only its own.',
+    `- Per measurement: pingpong ${d.knobs.warmup} s warm-up + ${d.knobs.duration} s measured on one server instance (C ascending); churn ${d.knobs.churnConc} slots; ` +
       `hold ${fmt(d.knobs.holdConns)} idle connections on a fresh instance (bytes per idle conn = ΔRSS / new server sockets).`,
     '',
     '### Messages per second and p99 latency (pingpong)',
@@ -195,7 +196,7 @@ export function composeSection(d: DocInput): string {
     'Servers: `node_net` = ../shared/bench/anchors/node_net.mjs; `aionet` = `aionet serve --quiet --transport net`; ' +
       '`aionet_line` = the same with `--framing line` (loadgen expects `Message received\\n`); `native` = `--transport native`; ' +
       "`asyncio` = the chapter's server (anchors/seed_asyncio_port.py, stdout to /dev/null); `bun` = bench/native-bun-listen.ts. " +
-      'CPU µs/msg = server user+system CPU over the measured window / messages (user only from /proc/<pid>/stat in brackets).',
+      'CPU µs/msg = server user+system CPU over the measured window / messages (user share from /proc/<pid>/stat in brackets); CPU from loadgen `--server-pid` over the measured window.',
     '',
     '### Generator check (`aionet bench` vs the C loadgen, C=100, against node_net)',
     '',

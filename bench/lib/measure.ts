@@ -76,15 +76,13 @@ async function sweep(
   try {
     for (const c of k.clist) {
       const base = ['pingpong', '--port', String(port), '-c', String(c), ...spec.replyArgs];
-      // Warm-up as its own run so the CPU window below covers only the measured messages.
-      if (k.warmup > 0) await runLoadgen(loadgen, [...base, '-w', '0', '-d', String(k.warmup)]);
       await quietCheck(k, r, `${spec.label} C=${c}`);
       const before = cpuTimes(server.pid);
       const fields = parseResult(
         await runLoadgen(loadgen, [
           ...base,
           '-w',
-          '1',
+          String(k.warmup),
           '-d',
           String(k.duration),
           '--server-pid',
@@ -95,21 +93,30 @@ async function sweep(
       checkErrors(fields, `${spec.label} C=${c}`, r, c);
       const msgs = num(fields, 'msgs_per_s');
       const count = num(fields, 'msgs');
-      const scale = (1 + k.duration) / k.duration;
-      // loadgen's server_cpu_pct covers exactly the measured window; /proc is the fallback.
+      const user = after.user - before.user;
+      const total = user + after.system - before.system;
+      // loadgen's server_cpu_pct covers exactly the measured window; /proc (which also covers
+      // connecting and the warm-up) gives the user share of it, or the whole when it is missing.
       const pct = num(fields, 'server_cpu_pct');
+      const scale = (k.warmup + k.duration) / k.duration;
       const cpuUs =
         pct !== undefined && msgs
           ? (pct / 100) * (1e6 / msgs)
           : count
-            ? ((after.user + after.system - before.user - before.system) * 1e6) / (count * scale)
+            ? (total * 1e6) / (count * scale)
             : undefined;
+      const userUs = cpuUs !== undefined && total > 0 ? (cpuUs * user) / total : undefined;
+      const lgBusy = num(fields, 'cpu1_busy_pct');
+      if (lgBusy !== undefined && lgBusy >= 95) {
+        r.warnings.push(
+          `${spec.label} C=${c}: load generator CPU ${lgBusy}% busy (harness ceiling, or other tenants on that CPU)`,
+        );
+      }
       r.ping.set(c, {
         ...(msgs === undefined ? {} : { msgs }),
         ...(num(fields, 'p99_us') === undefined ? {} : { p99: num(fields, 'p99_us') as number }),
         ...(cpuUs === undefined ? {} : { cpuUs }),
-        // /proc covers the 1 s in-run warm-up too: scale the count by (1 + duration) / duration.
-        ...(count ? { userUs: ((after.user - before.user) * 1e6) / (count * scale) } : {}),
+        ...(userUs === undefined ? {} : { userUs }),
       });
       log(
         `  ${spec.label} C=${c}: ${fields.msgs_per_s ?? '?'} msg/s, p99 ${fields.p99_us ?? '?'} µs`,
