@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
+import { createConnection } from '../../src/create-connection.js';
 import { createServer } from '../../src/create-server.js';
-import { ConnectionResetError } from '../../src/errors.js';
+import { ConnectError, ConnectionRefusedError, ConnectionResetError } from '../../src/errors.js';
 import { nativeLoop } from '../../src/native/loop.js';
 import { NativeTransport } from '../../src/native/native-transport.js';
 import type { ServerOptions } from '../../src/options.js';
@@ -258,7 +259,39 @@ describe('native transport', { skip: nativeSkip }, () => {
     const client = await RawClient.connect(port, '::1');
     client.socket.end();
     await client.closed;
+    const [transport, protocol] = await createConnection(() => new RecordingProtocol(), {
+      host: '::1',
+      port,
+      transport: 'native',
+    });
+    assert.deepEqual(transport.getExtraInfo('peername'), { family: 'IPv6', address: '::1', port });
+    transport.close();
+    await protocol.lost;
     await v6[Symbol.asyncDispose]();
+  });
+
+  it('a client connect is cancelled by its AbortSignal, and refused where nothing listens', async () => {
+    const { server, port } = await nativeServer(() => new RecordingProtocol());
+    const controller = new AbortController();
+    controller.abort(new Error('changed my mind'));
+    await assert.rejects(
+      createConnection(() => new RecordingProtocol(), {
+        host: '127.0.0.1',
+        port,
+        transport: 'native',
+        signal: controller.signal,
+      }),
+      (error: Error) => error instanceof ConnectError && error.errno === 'ABORT_ERR',
+    );
+    await server[Symbol.asyncDispose]();
+    await assert.rejects(
+      createConnection(() => new RecordingProtocol(), {
+        host: '127.0.0.1',
+        port,
+        transport: 'native',
+      }),
+      ConnectionRefusedError,
+    );
   });
 
   it('every socket is closed once its server and connections are gone', async () => {
