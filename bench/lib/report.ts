@@ -81,6 +81,7 @@ function panel(
   unit: string,
   series: readonly Series[],
   xs: readonly number[],
+  logY = false,
 ): string {
   const w = 400;
   const h = 260;
@@ -97,15 +98,26 @@ function panel(
     lmax === lmin
       ? (left + right) / 2
       : left + ((Math.log10(Math.max(1, x)) - lmin) / (lmax - lmin)) * (right - left);
-  const py = (y: number) => bottom - (y / ymax) * (bottom - top);
+  // Log y (p99 spans decades): from the power of 10 below the smallest value to the one above the largest.
+  const positive = values.filter((v) => v > 0);
+  const ylo = 10 ** Math.floor(Math.log10(Math.min(...positive, 1)));
+  const yhi = Math.max(ylo * 10, 10 ** Math.ceil(Math.log10(Math.max(...positive, 1))));
+  const py = (y: number) =>
+    logY
+      ? bottom -
+        ((Math.log10(Math.max(y, ylo)) - Math.log10(ylo)) / (Math.log10(yhi) - Math.log10(ylo))) *
+          (bottom - top)
+      : bottom - (y / ymax) * (bottom - top);
+  const ticks: number[] = [];
+  if (logY) for (let t = ylo; t <= yhi * 1.001; t *= 10) ticks.push(t);
+  else for (let i = 0; i <= 4; i++) ticks.push((ymax * i) / 4);
   const out: string[] = [];
   out.push(
     `<text x="${(left + right) / 2}" y="22" text-anchor="middle" font-weight="bold">${esc(title)}</text>`,
   );
   out.push(`<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#333"/>`);
   out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#333"/>`);
-  for (let i = 0; i <= 4; i++) {
-    const y = (ymax * i) / 4;
+  for (const y of ticks) {
     const yy = py(y).toFixed(1);
     out.push(`<line x1="${left}" y1="${yy}" x2="${right}" y2="${yy}" stroke="#ddd"/>`);
     out.push(
@@ -118,7 +130,7 @@ function panel(
     );
   }
   out.push(
-    `<text x="${(left + right) / 2}" y="${bottom + 32}" text-anchor="middle">connections (log scale)</text>`,
+    `<text x="${(left + right) / 2}" y="${bottom + 32}" text-anchor="middle">connections (log scale)${logY ? '; log y' : ''}</text>`,
   );
   out.push(
     `<text x="${x0 + 14}" y="${(top + bottom) / 2}" text-anchor="middle" transform="rotate(-90 ${x0 + 14} ${(top + bottom) / 2})">${esc(unit)}</text>`,
@@ -150,7 +162,7 @@ export function chart(
     (a, b) => a - b,
   );
   const width = 820;
-  const legendY = 250;
+  const legendY = 282;
   const legend = throughput
     .map((s, i) => {
       const x = 20 + i * 130;
@@ -160,12 +172,12 @@ export function chart(
     .join('\n');
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="300" viewBox="0 0 ${width} 300" font-family="sans-serif" font-size="11">`,
-    `<rect width="${width}" height="300" fill="white"/>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="330" viewBox="0 0 ${width} 330" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="330" fill="white"/>`,
     panel(0, 'messages per second (higher is better)', 'msgs/s', throughput, xs),
-    panel(410, 'p99 latency (lower is better)', 'p99 ms', p99ms, xs),
+    panel(410, 'p99 latency (lower is better)', 'p99 ms', p99ms, xs, true),
     legend,
-    `<text x="20" y="290" fill="#555">${esc(note)}</text>`,
+    `<text x="20" y="318" fill="#555">${esc(note)}</text>`,
     `</svg>`,
     '',
   ].join('\n');
