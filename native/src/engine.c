@@ -420,12 +420,10 @@ static void on_readable(engine_t *e, slot_t *s, int32_t id) {
       continue;
     }
     if (n == 0) {
+      /* The poller still watches for input: most peers' FIN is answered by a close, which
+       * drops the socket from epoll anyway. Only a socket kept half-open is reported again,
+       * and engine_collect stops watching it then. */
       s->flags |= F_RD_EOF;
-      int error = watch(e, s, id);
-      if (error != 0) {
-        lose(e, s, id, error);
-        return;
-      }
       emit(e, EV_EOF, id, 0, 0);
       return;
     }
@@ -502,6 +500,12 @@ uint32_t engine_collect(engine_t *e) {
       if (lookup(e, id) == NULL) continue;
     }
     if ((ready & (POLLER_IN | POLLER_ERR | POLLER_HUP)) && (s->watched & POLLER_IN)) {
+      if ((s->flags & (F_RD_EOF | F_CLOSING)) == F_RD_EOF) {
+        /* Its EOF was delivered last wake-up and it stays open: stop watching its input. */
+        int error = watch(e, s, id);
+        if (error != 0) lose(e, s, id, error);
+        continue;
+      }
       on_readable(e, s, id);
     }
   }
