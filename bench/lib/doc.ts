@@ -216,6 +216,13 @@ export function composeSection(d: DocInput): string {
       ),
     );
   lines.push('', '### Targets (computed from this run)', '');
+  if (maxBusy > d.knobs.quietMax || d.repeats < 3) {
+    lines.push(
+      `> **Not conclusive:** ${maxBusy > d.knobs.quietMax ? 'other processes loaded the machine during the measurements' : 'fewer than 3 rounds'}; ` +
+        'the verdicts below are computed as specified but are evidence of nothing until a full run on a quiet machine.',
+      '',
+    );
+  }
   for (const c of checks(d.summaries, d.gen)) {
     const ok = passes(c);
     lines.push(
