@@ -63,20 +63,23 @@ $NODE dist/cli/bench-entry.js --mode hold --port "$PORT" --connections "$CONNS" 
   --processes "$PROCS" --connect-rate "$RATE" --duration "$HOLD" --timeout "${TIMEOUT:-10}" --sources "$SOURCES" --json -q \
   >"$OUT/bench.json" 2>"$OUT/bench.err" &
 BENCH=$!
-# Sample the group's RSS once a second while the bench runs; keep the largest, and each
-# worker's open descriptors at that moment (how evenly the connections were spread).
+# Sample the group's RSS once a second while the bench runs and keep the largest; and each
+# worker's open descriptors when their sum was largest (how evenly connections were spread).
 PEAK=0
 SPREAD=""
+MOST=0
 while kill -0 "$BENCH" 2>/dev/null; do
   NOW=$(rss_kib "${GROUP[@]}")
-  if [ "$NOW" -gt "$PEAK" ]; then
-    PEAK=$NOW
-    SPREAD=""
-    for pid in "${PIDS[@]}"; do SPREAD="$SPREAD $(ls "/proc/$pid/fd" 2>/dev/null | wc -l)"; done
-  fi
+  [ "$NOW" -gt "$PEAK" ] && PEAK=$NOW
+  FDS="" TOTAL=0
+  for pid in "${PIDS[@]}"; do
+    n=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+    FDS="$FDS $n" TOTAL=$((TOTAL + n))
+  done
+  [ "$TOTAL" -gt "$MOST" ] && MOST=$TOTAL SPREAD=$FDS
   sleep 1
 done
-echo "open descriptors per worker at the peak:$SPREAD"
+echo "open descriptors per worker when most were open:$SPREAD"
 
 wait "$BENCH" || echo "bench exit status $?"
 cat "$OUT/bench.json"
