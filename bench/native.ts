@@ -111,7 +111,7 @@ class Server {
 
   static async start(spec: ServerSpec, port: number, framing?: string): Promise<Server> {
     const child = spawn('taskset', ['-c', '0', ...spec.command(port, framing)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: 'ignore',
     });
     const server = new Server(child, port);
     const deadline = Date.now() + 10_000;
