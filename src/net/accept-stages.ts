@@ -26,9 +26,11 @@ export function runAcceptStages(
 ): void {
   transport.watchSocket();
   const { proxy, tls } = stages;
-  const start = () => transport.startStaged();
+  const start = (rest?: Buffer) => transport.startStaged(rest);
   const secure =
-    tls === undefined ? start : () => runTlsHandshake(socket, transport, registry, tls, start);
+    tls === undefined
+      ? start
+      : (rest?: Buffer) => runTlsHandshake(socket, transport, registry, tls, rest, () => start());
   if (proxy === undefined) secure();
   else readProxyHeader(socket, transport, registry, proxy, secure);
 }

@@ -61,6 +61,8 @@ export async function createServer(
     },
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    onConnection: options.onConnection,
+    onConnectionLost: options.onConnectionLost,
   });
   const settings = {
     factory,

@@ -1,8 +1,8 @@
 /**
  * The PROXY protocol stage of a connection a server accepted (`createServer({ proxyProtocol })`):
  * reads the header off the socket before anything else sees a byte, checks that the peer is a
- * trusted proxy, and hands over — the addresses to the transport, the bytes after the header
- * back to the socket (`unshift`), for TLS or the protocol to read first. A connection the stage
+ * trusted proxy, and hands over — the addresses to the transport, the bytes after the header to
+ * the next stage (TLS, or the protocol's first `dataReceived`). A connection the stage
  * refuses is counted (`stats.proxyRejected`), reported once, and reset; its protocol never
  * hears of it.
  *
@@ -68,7 +68,7 @@ export function proxyStageSettings(options: ProxyProtocolOptions): ProxyStageSet
 }
 
 /**
- * Runs the stage on `socket`, the transport's: calls `next()` once the connection may go on
+ * Runs the stage on `socket`, the transport's: calls `next(rest)` once the connection may go on
  * (with the header's addresses given to the transport, or none with `required: false`), or
  * refuses it. Does nothing more once the transport is closing (the server closed it meanwhile).
  */
@@ -77,7 +77,7 @@ export function readProxyHeader(
   transport: SocketTransport,
   registry: ConnectionRegistry,
   settings: ProxyStageSettings,
-  next: () => void,
+  next: (rest: Buffer) => void,
 ): void {
   const peer = transport.getExtraInfo('peername');
   if (peer === undefined) {
@@ -95,22 +95,18 @@ export function readProxyHeader(
     stop();
     if (transport.isClosing()) return;
     registry.stats.proxyRejected[reason]++;
-    const error = new ProxyRejectedError(reason, `${message}${from}`, cause);
-    registry.reportError(error, transport);
-    transport.abort(error);
+    // abort(error) reports it, once.
+    transport.abort(new ProxyRejectedError(reason, `${message}${from}`, cause));
   };
 
   const parser = new ProxyHeaderParser({ maxV2Length: settings.maxV2Length });
   // Without `required`, bytes that turn out not to be a header are the protocol's: keep them
   // until that is known (at most the 12 bytes of a signature).
   const held: Buffer[] = [];
-  /** Hands over: the rest back into the socket for whoever reads next. */
+  /** Hands over, with the bytes after the header, to whoever reads next. */
   const proceed = (rest: Buffer) => {
     stop();
-    if (transport.isClosing()) return;
-    socket.pause();
-    if (rest.length > 0) socket.unshift(rest);
-    next();
+    if (!transport.isClosing()) next(rest);
   };
   const onData = (chunk: Buffer) => {
     if (transport.isClosing()) {

@@ -118,13 +118,17 @@ export class SocketTransport extends StreamTransport implements TlsUpgradableTra
   }
 
   /**
-   * @internal The stages are done: read, and call `connectionMade`. Bytes put back into the
-   * socket (`unshift`) by a stage are the protocol's first `dataReceived`.
+   * @internal The stages are done: read, and call `connectionMade`. `firstData` (what came
+   * after a PROXY header in its read) is the protocol's first `dataReceived` — at once, or, if
+   * `connectionMade` paused reading, put back into the socket to come first on resume.
    */
-  startStaged(): void {
+  startStaged(firstData?: Buffer): void {
     this.#handshaking = false;
     this.#attachReading();
     this._onConnected();
+    if (firstData === undefined || firstData.length === 0) return;
+    if (this.#readingWanted) this._onData(firstData);
+    else this.#socket.unshift(firstData);
   }
 
   /**
@@ -161,7 +165,7 @@ export class SocketTransport extends StreamTransport implements TlsUpgradableTra
    * header (`source`; the real peer's when the header has none), `proxyPeername` the proxy's.
    */
   setProxied(header: ProxyHeader, source: SocketAddress | undefined): void {
-    const real = peerAddress(this.#socket, this.#unix, this.#peerPath);
+    const real = this.#peername ?? peerAddress(this.#socket, this.#unix, this.#peerPath);
     this.#proxyHeader = header;
     this.#proxyPeername = real;
     this.#peername = source ?? real;

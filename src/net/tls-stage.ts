@@ -12,16 +12,22 @@ import { serverTlsSocket, watchHandshake } from '../tls/handshake.js';
 import type { SocketTransport } from './socket-transport.js';
 
 /**
- * Runs the server handshake over `socket`, the transport's (bytes put back into it by an
- * earlier stage are read first), and calls `next()` once it completed.
+ * Runs the server handshake over `socket`, the transport's, and calls `next()` once it
+ * completed. `rest` (what came after a PROXY header) is the first the handshake reads.
  */
 export function runTlsHandshake(
   socket: Socket,
   transport: SocketTransport,
   registry: ConnectionRegistry,
   source: TlsSettingsSource,
+  rest: Buffer | undefined,
   next: () => void,
 ): void {
+  if (rest !== undefined && rest.length > 0) {
+    // The TLS socket reads what its socket holds unread before anything else.
+    socket.pause();
+    socket.unshift(rest);
+  }
   const settings = source.current;
   const tlsSocket = serverTlsSocket(socket, settings);
   transport.switchToTls(tlsSocket);
@@ -38,8 +44,7 @@ export function runTlsHandshake(
         return;
       }
       registry.stats.tlsHandshakeFailures[error.reason]++;
-      registry.reportError(error, transport);
-      transport.abort(error);
+      transport.abort(error); // reports it, once
     },
   });
 }

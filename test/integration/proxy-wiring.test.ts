@@ -144,6 +144,31 @@ describe('PROXY protocol on a server', () => {
     await stop(server);
   });
 
+  it('a protocol that pauses in connectionMade gets the bytes after the header on resume', async () => {
+    const protocols: RecordingProtocol[] = [];
+    const server = await createServer(
+      () => {
+        const protocol = new RecordingProtocol({ onMade: (transport) => transport.pauseReading() });
+        protocols.push(protocol);
+        return protocol;
+      },
+      { host: '127.0.0.1', port: 0, proxyProtocol: { trusted: ['127.0.0.1'] } },
+    );
+    const address = server.addresses()[0];
+    assert.ok(address !== undefined && address.family !== 'unix');
+    const client = await RawClient.connect(address.port);
+    client.socket.write(Buffer.concat([v1, Buffer.from('first')]));
+    await until(() => protocols[0]?.events.length === 1);
+    await delay(30);
+    client.socket.write('second');
+    await delay(30);
+    assert.deepEqual(protocols[0]!.kinds(), ['made']);
+    protocols[0]!.transport!.resumeReading();
+    await until(() => protocols[0]!.received().toString() === 'firstsecond');
+    client.socket.destroy();
+    await stop(server);
+  });
+
   it('LOCAL (a health check) and v1 UNKNOWN are accepted with the real addresses', async () => {
     const { server, protocols, port } = await proxyServer();
     const unknown = Buffer.from('PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n');
