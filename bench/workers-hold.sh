@@ -7,7 +7,7 @@
 #   TRANSPORT=native bench/workers-hold.sh
 #   NODE="npx -y -p node@24 -- node" bench/workers-hold.sh    # Node 24: reuseport mode
 #
-# Knobs (env): TRANSPORT (net), WORKERS (6), CONNS (100000), PROCS (6), RATE (connects per
+# Knobs (env): NODE (node), BENCH_NODE (NODE), TRANSPORT (net), WORKERS (6), CONNS (100000), PROCS (6), RATE (connects per
 # second and bench process, 2500), SOURCES (20), HOLD (seconds held, 10), TIMEOUT (connect and reply timeout,
 # seconds, 10), PORT (7300), METRICS_PORT (7301).
 set -euo pipefail
@@ -21,6 +21,8 @@ HOLD=${HOLD:-10}
 PORT=${PORT:-7300}
 METRICS_PORT=${METRICS_PORT:-7301}
 NODE=${NODE:-node}
+# The Node that runs the bench (default: the server's).
+BENCH_NODE=${BENCH_NODE:-$NODE}
 # Source addresses 127.0.0.1..N. A bind() before connect() takes a port no other socket on that
 # address holds, and the kernel's search for one slows down as the address fills up: 20
 # addresses keep each one at 5,000 connections, far from full.
@@ -59,7 +61,7 @@ sleep 1
 BASE=$(rss_kib "${GROUP[@]}")
 echo "rss before: $BASE KiB (primary + ${#PIDS[@]} workers)"
 
-$NODE dist/cli/bench-entry.js --mode hold --port "$PORT" --connections "$CONNS" \
+$BENCH_NODE dist/cli/bench-entry.js --mode hold --port "$PORT" --connections "$CONNS" \
   --processes "$PROCS" --connect-rate "$RATE" --duration "$HOLD" --timeout "${TIMEOUT:-10}" --sources "$SOURCES" --json -q \
   >"$OUT/bench.json" 2>"$OUT/bench.err" &
 BENCH=$!
