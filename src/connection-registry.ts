@@ -101,6 +101,12 @@ export interface RegistryOptions {
   /** Connections past this are turned away. @default Infinity */
   readonly maxConnections?: number;
   readonly clock?: Clock;
+  /** Told about every connection added. */
+  readonly onConnection?: ((transport: StreamTransport) => void) | undefined;
+  /** Told about every connection gone, with its reason. */
+  readonly onConnectionLost?:
+    | ((transport: StreamTransport, error: Error | undefined) => void)
+    | undefined;
 }
 
 /** Milliseconds between two reports of turned-away connections. */
@@ -113,6 +119,10 @@ const REJECT_REPORT_INTERVAL_MS = 1000;
 export class ConnectionRegistry implements TransportOwner {
   readonly #connections = new Set<StreamTransport>();
   readonly #onError: ErrorHook;
+  readonly #onConnection: ((transport: StreamTransport) => void) | undefined;
+  readonly #onConnectionLost:
+    | ((transport: StreamTransport, error: Error | undefined) => void)
+    | undefined;
   readonly #clock: Clock;
   readonly #maxConnections: number;
   readonly #sweepInterval: number;
@@ -126,6 +136,8 @@ export class ConnectionRegistry implements TransportOwner {
 
   constructor(options: RegistryOptions) {
     this.#onError = options.onError;
+    this.#onConnection = options.onConnection;
+    this.#onConnectionLost = options.onConnectionLost;
     this.limits = options.limits;
     this.#maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
     this.#clock = options.clock ?? systemClock;
@@ -173,6 +185,13 @@ export class ConnectionRegistry implements TransportOwner {
   add(transport: StreamTransport): void {
     this.#connections.add(transport);
     this.stats.accepted++;
+    if (this.#onConnection !== undefined) {
+      try {
+        this.#onConnection(transport);
+      } catch (error) {
+        this.reportError(error instanceof Error ? error : new Error(String(error)), transport);
+      }
+    }
     if (this.#sweepInterval > 0 && this.#sweepTimer === undefined) this.#scheduleSweep();
   }
 
@@ -184,6 +203,13 @@ export class ConnectionRegistry implements TransportOwner {
     if (!this.#connections.delete(transport)) return;
     this.stats.closed[closeReason(reason)]++;
     if (reason instanceof AionetError) this.stats.countError(reason.code);
+    if (this.#onConnectionLost !== undefined) {
+      try {
+        this.#onConnectionLost(transport, reason);
+      } catch (error) {
+        this.reportError(error instanceof Error ? error : new Error(String(error)), transport);
+      }
+    }
     if (this.#connections.size === 0) {
       this.#sweepTimer?.cancel();
       this.#sweepTimer = undefined;

@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import type { ProxyProtocolOptions } from './proxy/server-options.js';
 import type { ErrorHook } from './server.js';
 import type { TlsClientOptions, TlsServerOptions } from './tls/options.js';
+import type { Transport } from './transport.js';
 
 /** Which backend carries the connections; see `docs/native.md`. */
 export type TransportChoice = 'auto' | 'native' | 'net';
@@ -99,6 +100,16 @@ export interface ServerOptions extends SocketOptions {
    * @default 0
    */
   readonly writeStallTimeout?: number;
+  /**
+   * Called for every accepted connection, before its protocol's `connectionMade`. For logging
+   * and bookkeeping that should cost nothing per read; a throw is reported, not fatal.
+   */
+  readonly onConnection?: (transport: Transport) => void;
+  /**
+   * Called for every connection once it is gone, after its protocol's `connectionLost`, with the
+   * same error. Facts about the peer are only known here if asked for in `onConnection`.
+   */
+  readonly onConnectionLost?: (transport: Transport, error: Error | undefined) => void;
   /** Where deadlines get the time; tests pass a `TestClock`. @default the system clock */
   readonly clock?: Clock;
   /**

@@ -8,7 +8,6 @@
  * can reach the log through them.
  */
 import { AionetError, ConnectionLimitError } from '../errors.js';
-import type { AnyProtocol, ProtocolFactory } from '../protocol.js';
 import type { ErrorHook } from '../server.js';
 import { formatAddress, type Transport } from '../transport.js';
 import type { CliLogger, ConnectionFault } from './logger.js';
@@ -38,32 +37,32 @@ export class ConnectionLog {
   };
 
   /**
-   * `factory`, with each protocol's end logged: a fault not logged yet as `connection_error`, a
-   * clean end as `connection_closed` (debug). Costs two wrapped callbacks per connection and
-   * nothing per read; when no such event can be logged, `factory` comes back as it is.
+   * The server's `onConnection` hook: asks for the peer's address while the socket still knows
+   * it (the transport keeps it), so a later fault can name the peer. `undefined` when no
+   * connection event can be logged at this level: then nothing is asked per connection.
    */
-  wrap(factory: ProtocolFactory): ProtocolFactory {
+  get onConnection(): ((transport: Transport) => void) | undefined {
+    return this.#logger.enabled('warn') ? rememberPeer : undefined;
+  }
+
+  /**
+   * The server's `onConnectionLost` hook: a fault not logged yet as `connection_error`, a clean
+   * end as `connection_closed` (debug). No wrapper around the protocol, nothing per read.
+   */
+  get onConnectionLost(): ((transport: Transport, error: Error | undefined) => void) | undefined {
     const logger = this.#logger;
     // Warnings are the most severe events logged here: when they are off, so is everything else.
-    if (!logger.enabled('warn')) return factory;
-    return () => {
-      const protocol: AnyProtocol = factory();
-      const made = protocol.connectionMade;
-      const lost = protocol.connectionLost;
-      // Read at connectionMade: once the socket is closed, the backend may no longer know it.
-      let peer = 'unknown';
-      protocol.connectionMade = (transport) => {
-        peer = peerOf(transport);
-        return made?.call(protocol, transport);
-      };
-      protocol.connectionLost = (error) => {
-        if (error === undefined) logger.connectionClosed(peer);
-        else if (!this.#logged.has(error)) logger.connectionError(fault(error, peer));
-        return error === undefined ? lost?.call(protocol) : lost?.call(protocol, error);
-      };
-      return protocol;
+    if (!logger.enabled('warn')) return undefined;
+    return (transport, error) => {
+      const peer = peerOf(transport);
+      if (error === undefined) logger.connectionClosed(peer);
+      else if (!this.#logged.has(error)) logger.connectionError(fault(error, peer));
     };
   }
+}
+
+function rememberPeer(transport: Transport): void {
+  transport.getExtraInfo('peername');
 }
 
 function peerOf(transport: Transport): string {

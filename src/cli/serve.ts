@@ -11,6 +11,7 @@ import { createServer } from '../create-server.js';
 import { AionetError } from '../errors.js';
 import { createMetrics } from '../metrics/create-metrics.js';
 import { type MetricsEndpoint, serveMetrics } from '../metrics/serve-metrics.js';
+import type { ServerOptions } from '../options.js';
 import type { ProtocolFactory } from '../protocol.js';
 import type { Server } from '../server.js';
 import { formatAddress } from '../transport.js';
@@ -155,9 +156,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     });
   }
 
-  const factory = connectionLog.wrap(
-    protocolFactory(values.framing ?? 'none', values['max-frame'], reply, print),
-  );
+  const factory = protocolFactory(values.framing ?? 'none', values['max-frame'], reply, print);
   // Left undefined when not given: `auto` by default, told about only when asked for.
   const transport = values.transport;
   if (
@@ -194,6 +193,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       ...operations.serverOptions,
       ...workerServerOptions(worker),
       onError: connectionLog.onError,
+      ...connectionHooks(connectionLog),
     });
   } catch (error) {
     if (error instanceof AionetError) {
@@ -275,4 +275,15 @@ function protocolFactory(
 
 function codeOf(error: Error): string {
   return error instanceof AionetError ? error.code : 'EUNKNOWN';
+}
+
+/** The connection log's hooks, leaving out those it does not need at this log level. */
+function connectionHooks(
+  log: ConnectionLog,
+): Pick<ServerOptions, 'onConnection' | 'onConnectionLost'> {
+  const { onConnection, onConnectionLost } = log;
+  return {
+    ...(onConnection === undefined ? {} : { onConnection }),
+    ...(onConnectionLost === undefined ? {} : { onConnectionLost }),
+  };
 }
