@@ -6,10 +6,11 @@
  *
  * Nothing here does I/O: it sees the connection only through `pauseReading` / `resumeReading`.
  */
+
+import { ChunkQueue } from '../codecs/chunk-queue.js';
 import { DEFAULT_STREAM_LIMIT } from '../constants.js';
 import { IncompleteReadError, InvalidArgumentError, LimitOverrunError } from '../errors.js';
 import type { TextEncoding, Transport } from '../transport.js';
-import { ChunkQueue } from '../codecs/chunk-queue.js';
 import { type Deferred, deferred } from './deferred.js';
 
 const EMPTY = Buffer.alloc(0);
