@@ -7,6 +7,12 @@
  */
 import { createRequire } from 'node:module';
 
+/** Socket option bits of `listen` and `connect` (ENGINE_OPT_* in native/src/engine.h). */
+export const OPT_NODELAY = 1;
+export const OPT_KEEPALIVE = 2;
+/** Listeners only: SO_REUSEPORT. */
+export const OPT_REUSEPORT = 4;
+
 /** The engine's functions. Ids are generation-tagged slot numbers; failures are `-errno`. */
 export interface NativeBinding {
   init(records: Int32Array, data: Uint8Array, receiver: { onBatch(count: number): void }): number;

@@ -16,13 +16,10 @@ import type { ConnectionOptions } from '../options.js';
 import type { AnyProtocol, ProtocolFactory } from '../protocol.js';
 import { defaultErrorHook } from '../server.js';
 import type { Transport } from '../transport.js';
+import { OPT_KEEPALIVE, OPT_NODELAY } from './binding.js';
 import { errnoName } from './errno.js';
 import type { NativeLoop } from './loop.js';
 import { NativeTransport } from './native-transport.js';
-
-/** Engine socket options (native/src/engine.h). */
-const OPT_NODELAY = 1;
-const OPT_KEEPALIVE = 2;
 
 /**
  * Connect to a server and run `factory`'s protocol on the connection, on the native engine.

@@ -12,17 +12,13 @@ import { explainErrno, ListenError, ProtocolFactoryError, SocketError } from '..
 import type { Endpoint, ListenSettings } from '../net/listener.js';
 import type { Listener } from '../server.js';
 import { formatAddress, type SocketAddress } from '../transport.js';
+import { OPT_KEEPALIVE, OPT_NODELAY, OPT_REUSEPORT } from './binding.js';
 import { errnoName } from './errno.js';
 import type { EngineListener, NativeLoop } from './loop.js';
 import { NativeTransport, type NativeTransportOptions } from './native-transport.js';
 
 /** Milliseconds between two reports of an accept failure: a storm must not flood logs. */
 const ACCEPT_ERROR_REPORT_INTERVAL_MS = 1000;
-
-/** Engine socket options (native/src/engine.h). */
-const OPT_NODELAY = 1;
-const OPT_KEEPALIVE = 2;
-const OPT_REUSEPORT = 4;
 
 /** Starts listening on one endpoint; rejects with a `ListenError` when the OS refuses. */
 export function listenNative(
