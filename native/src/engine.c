@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "poller.h"
+#include "write_queue.h"
 
 /* An id is (generation << SLOT_BITS) | index: 4 Mi slots, 512 generations, always positive. */
 #define SLOT_BITS 22
@@ -37,10 +38,6 @@
 /* Events taken from the poller per wake-up; a connection writes at most 3 records per event. */
 #define EVENTS_PER_WAKE 256
 #define RECORDS_PER_EVENT 3
-/* A queued chunk holds at least this much, so a stream of small writes makes few allocations. */
-#define CHUNK_MIN 4096
-/* iovecs per sendmsg() when flushing the queue. */
-#define FLUSH_IOV 64
 
 enum slot_flags {
   F_USED = 1u << 0,
@@ -56,25 +53,13 @@ enum slot_flags {
   F_WR_SHUT = 1u << 10,    /* shutdown(SHUT_WR) done: our FIN is out */
 };
 
-typedef struct chunk {
-  struct chunk *next;
-  uint32_t capacity;
-  uint32_t start; /* first byte not yet sent */
-  uint32_t end;   /* one past the last byte queued */
-  uint8_t bytes[];
-} chunk_t;
-
 typedef struct slot {
   int fd;
   uint32_t flags;
   uint32_t gen;
   uint32_t watched; /* the poller interest registered now; 0 when not registered */
   union {
-    struct { /* a connection */
-      chunk_t *head;
-      chunk_t *tail;
-      size_t queued;
-    } c;
+    write_queue_t q; /* a connection: what the kernel did not take yet */
     struct { /* a listener */
       char *path; /* a Unix listener's path, unlinked on close */
     } l;
@@ -144,17 +129,6 @@ static int slot_alloc(engine_t *e, int fd, uint32_t flags, int32_t *id) {
   return 0;
 }
 
-static void queue_free(slot_t *s) {
-  chunk_t *chunk = s->u.c.head;
-  while (chunk != NULL) {
-    chunk_t *next = chunk->next;
-    free(chunk);
-    chunk = next;
-  }
-  s->u.c.head = s->u.c.tail = NULL;
-  s->u.c.queued = 0;
-}
-
 /* Closes the descriptor (which also drops it from the poller) and frees the slot. */
 static void slot_release(engine_t *e, slot_t *s, uint32_t index) {
   if (s->flags & F_LISTENER) {
@@ -164,7 +138,7 @@ static void slot_release(engine_t *e, slot_t *s, uint32_t index) {
       free(s->u.l.path);
     }
   } else {
-    queue_free(s);
+    write_queue_free(&s->u.q);
   }
   /* Linux always releases the descriptor, even when close() reports EINTR or EIO; retrying
    * could close a descriptor someone else just opened. */
@@ -189,7 +163,7 @@ static int watch(engine_t *e, slot_t *s, int32_t id) {
     want = POLLER_OUT;
   } else {
     if ((s->flags & (F_READING | F_CLOSING)) && !(s->flags & F_RD_EOF)) want |= POLLER_IN;
-    if (s->u.c.queued > 0) want |= POLLER_OUT;
+    if (s->u.q.queued > 0) want |= POLLER_OUT;
   }
   if (want == s->watched) return 0;
   int error;
@@ -247,73 +221,6 @@ static void apply_options(int fd, uint32_t options, int keepalive_delay_s) {
 static int is_transient_accept_error(int error) {
   /* The connection died in the backlog, or a signal interrupted us: try the next one. */
   return error == EINTR || error == ECONNABORTED || error == EPROTO || error == EPERM;
-}
-
-/* ---- the write queue ---- */
-
-static int queue_append(slot_t *s, const uint8_t *bytes, size_t length) {
-  if (length == 0) return 0;
-  chunk_t *tail = s->u.c.tail;
-  if (tail != NULL && tail->capacity - tail->end >= length) {
-    memcpy(tail->bytes + tail->end, bytes, length);
-    tail->end += (uint32_t)length;
-    s->u.c.queued += length;
-    return 0;
-  }
-  /* A chunk's offsets are 32-bit: split anything larger. */
-  while (length > 0) {
-    size_t take = length > (size_t)UINT32_MAX / 2 ? (size_t)UINT32_MAX / 2 : length;
-    size_t capacity = take < CHUNK_MIN ? CHUNK_MIN : take;
-    chunk_t *chunk = malloc(sizeof *chunk + capacity);
-    if (chunk == NULL) return ENOMEM;
-    chunk->next = NULL;
-    chunk->capacity = (uint32_t)capacity;
-    chunk->start = 0;
-    chunk->end = (uint32_t)take;
-    memcpy(chunk->bytes, bytes, take);
-    if (s->u.c.tail != NULL) s->u.c.tail->next = chunk;
-    else s->u.c.head = chunk;
-    s->u.c.tail = chunk;
-    s->u.c.queued += take;
-    bytes += take;
-    length -= take;
-  }
-  return 0;
-}
-
-/* Sends what the queue holds until the kernel is full. 0, or an errno when the socket failed. */
-static int queue_flush(slot_t *s) {
-  while (s->u.c.head != NULL) {
-    struct iovec iov[FLUSH_IOV];
-    int count = 0;
-    for (chunk_t *c = s->u.c.head; c != NULL && count < FLUSH_IOV; c = c->next) {
-      iov[count].iov_base = c->bytes + c->start;
-      iov[count].iov_len = c->end - c->start;
-      count++;
-    }
-    struct msghdr message = {.msg_iov = iov, .msg_iovlen = (size_t)count};
-    ssize_t n = sendmsg(s->fd, &message, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-      return errno;
-    }
-    size_t sent = (size_t)n;
-    s->u.c.queued -= sent;
-    while (sent > 0) {
-      chunk_t *c = s->u.c.head;
-      size_t left = c->end - c->start;
-      if (sent < left) {
-        c->start += (uint32_t)sent;
-        break;
-      }
-      sent -= left;
-      s->u.c.head = c->next;
-      if (s->u.c.head == NULL) s->u.c.tail = NULL;
-      free(c);
-    }
-  }
-  return 0;
 }
 
 /* Sends our FIN once. 0 or an errno. */
@@ -391,7 +298,7 @@ static void on_readable(engine_t *e, slot_t *s, int32_t id) {
     if (n == 0) {
       /* The peer's FIN: with our queue flushed, that ends the close. */
       s->flags |= F_RD_EOF;
-      if (s->u.c.queued == 0) {
+      if (s->u.q.queued == 0) {
         int result = after_flush(e, s, id, 1);
         if (result < 0) lose(e, s, id, -result);
         if (result != 0) return;
@@ -450,16 +357,16 @@ static void on_connected(engine_t *e, slot_t *s, int32_t id) {
 }
 
 static void on_writable(engine_t *e, slot_t *s, int32_t id) {
-  size_t before = s->u.c.queued;
-  int error = queue_flush(s);
+  size_t before = s->u.q.queued;
+  int error = write_queue_flush(&s->u.q, s->fd);
   if (error != 0) {
     lose(e, s, id, error);
     return;
   }
-  if (s->u.c.queued != before && !(s->flags & F_CLOSING)) {
-    emit(e, EV_WRITTEN, id, saturate(s->u.c.queued), 0);
+  if (s->u.q.queued != before && !(s->flags & F_CLOSING)) {
+    emit(e, EV_WRITTEN, id, saturate(s->u.q.queued), 0);
   }
-  if (s->u.c.queued == 0) {
+  if (s->u.q.queued == 0) {
     int result = after_flush(e, s, id, 1);
     if (result == 1) return;
     if (result < 0) {
@@ -495,7 +402,7 @@ uint32_t engine_collect(engine_t *e) {
     }
     /* Write first: a flush that completes a graceful close ends the socket, and a read then
      * has nothing to do. An error or hang-up is found by whichever of the two runs. */
-    if ((ready & (POLLER_OUT | POLLER_ERR | POLLER_HUP)) && s->u.c.queued > 0) {
+    if ((ready & (POLLER_OUT | POLLER_ERR | POLLER_HUP)) && s->u.q.queued > 0) {
       on_writable(e, s, id);
       if (lookup(e, id) == NULL) continue;
     }
@@ -725,7 +632,7 @@ int64_t engine_writev(engine_t *e, int32_t id, const struct iovec *iov, int coun
   if (s == NULL) return -EBADF;
   int skip = 0;
   size_t offset = 0; /* bytes of iov[skip] already sent */
-  if (s->u.c.queued == 0) {
+  if (s->u.q.queued == 0) {
     /* Nothing queued: try the kernel directly; queue only what it did not take. Pieces past
      * IOV_MAX go to the queue, whose flush sends them in order. */
     struct msghdr message = {.msg_iov = (struct iovec *)iov,
@@ -748,19 +655,20 @@ int64_t engine_writev(engine_t *e, int32_t id, const struct iovec *iov, int coun
   }
   for (int i = skip; i < count; i++) {
     size_t from = i == skip ? offset : 0;
-    if (queue_append(s, (const uint8_t *)iov[i].iov_base + from, iov[i].iov_len - from) != 0) {
+    const uint8_t *bytes = (const uint8_t *)iov[i].iov_base + from;
+    if (write_queue_append(&s->u.q, bytes, iov[i].iov_len - from) != 0) {
       return fail(e, s, id, ENOMEM);
     }
   }
   int error = watch(e, s, id);
   if (error != 0) return fail(e, s, id, error);
-  return (int64_t)s->u.c.queued;
+  return (int64_t)s->u.q.queued;
 }
 
 int64_t engine_write(engine_t *e, int32_t id, const uint8_t *bytes, size_t length) {
   slot_t *s = lookup_connection(e, id);
   if (s == NULL) return -EBADF;
-  if (s->u.c.queued == 0) {
+  if (s->u.q.queued == 0) {
     ssize_t n;
     do {
       n = send(s->fd, bytes, length, MSG_NOSIGNAL);
@@ -773,17 +681,17 @@ int64_t engine_write(engine_t *e, int32_t id, const uint8_t *bytes, size_t lengt
     bytes += n;
     length -= (size_t)n;
   }
-  if (queue_append(s, bytes, length) != 0) return fail(e, s, id, ENOMEM);
+  if (write_queue_append(&s->u.q, bytes, length) != 0) return fail(e, s, id, ENOMEM);
   int error = watch(e, s, id);
   if (error != 0) return fail(e, s, id, error);
-  return (int64_t)s->u.c.queued;
+  return (int64_t)s->u.q.queued;
 }
 
 int engine_shutdown(engine_t *e, int32_t id) {
   slot_t *s = lookup_connection(e, id);
   if (s == NULL) return -EBADF;
   s->flags |= F_SHUT_PENDING;
-  if (s->u.c.queued > 0) return 0;
+  if (s->u.q.queued > 0) return 0;
   int result = after_flush(e, s, id, 0);
   if (result < 0) return (int)fail(e, s, id, -result);
   return 0;
@@ -798,7 +706,7 @@ int engine_close_graceful(engine_t *e, int32_t id) {
     return 1;
   }
   s->flags |= F_CLOSING;
-  if (s->u.c.queued == 0) {
+  if (s->u.q.queued == 0) {
     int result = after_flush(e, s, id, 0);
     if (result < 0) return (int)fail(e, s, id, -result);
     if (result == 1) return 1;
