@@ -7,8 +7,11 @@ import { FramedProtocol } from '../codecs/framed-protocol.js';
 import { Protocol } from '../protocol.js';
 import type { Transport } from '../transport.js';
 
-/** Where the chapter's lines go; `undefined` for `--quiet`. */
-export type LineSink = ((line: string) => void) | undefined;
+/**
+ * Where the chapter's lines go; `undefined` for `--quiet`. The transport comes with the
+ * connection line, for a sink that logs the peer (the JSON log); the text sink ignores it.
+ */
+export type LineSink = ((line: string, transport?: Transport) => void) | undefined;
 
 export class MessageProtocol extends Protocol {
   #transport: Transport | undefined;
@@ -22,7 +25,7 @@ export class MessageProtocol extends Protocol {
   }
 
   override connectionMade(transport: Transport): void {
-    this.#print?.('Got a new connection');
+    this.#print?.('Got a new connection', transport);
     this.#transport = transport;
   }
 
@@ -47,7 +50,7 @@ export class FramedMessageProtocol extends FramedProtocol<Buffer, Uint8Array> {
   }
 
   override connectionMade(transport: Transport): void {
-    this.#print?.('Got a new connection');
+    this.#print?.('Got a new connection', transport);
     super.connectionMade(transport);
   }
 

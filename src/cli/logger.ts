@@ -13,6 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Logger, pino as Pino } from 'pino';
+import { formatAddress } from '../transport.js';
 import type { LineSink } from './chapter-protocol.js';
 import { type EffectiveLimits, formatLimits, limitsFields } from './limits-report.js';
 
@@ -132,9 +133,12 @@ export class CliLogger {
     // Children carry their `event` pre-serialised: one field less to build per read.
     const connection = logger.child({ event: 'connection' });
     const data = logger.child({ event: 'data' });
-    return (line) => {
+    return (line, transport) => {
       if (line === 'Data received') data.info(line);
-      else connection.info(line);
+      // The peer as the protocol sees it: behind a PROXY balancer, the real client.
+      else if (transport !== undefined) {
+        connection.info({ peer: formatAddress(transport.getExtraInfo('peername')) }, line);
+      } else connection.info(line);
     };
   }
 

@@ -92,6 +92,7 @@ describe('aionet serve: logs', () => {
     assert.equal((startup.limits as Record<string, unknown>).maxConnections, 2);
     assert.equal(startup.msg, `Serving on 127.0.0.1:${port} (${startup.transport} transport)`);
     const polite = await RawClient.connect(port);
+    const politePort = polite.socket.localPort;
     polite.socket.write(`${MARKER}\n`);
     await polite.waitFor(17);
     const abuser = await RawClient.connect(port);
@@ -125,6 +126,10 @@ describe('aionet serve: logs', () => {
       'each connection error once',
     );
     for (const fault of faults) assert.match(String(fault.peer), /^127\.0\.0\.1:\d+$/);
+    const opened = log.filter((entry) => entry.event === 'connection');
+    assert.equal(opened.length, 2, 'one event per connection served');
+    for (const entry of opened) assert.match(String(entry.peer), /^127\.0\.0\.1:\d+$/);
+    assert.equal(opened[0]!.peer, `127.0.0.1:${politePort}`);
     assert.equal(faults[1]!.level, 40);
     const reject = log.find((entry) => entry.event === 'limit_reject')!;
     assert.equal(reject.limit, 2);
