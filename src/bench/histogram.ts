@@ -114,10 +114,11 @@ export class LatencyHistogram {
     return `${this.#maxNs}:${encodeIntoCompressedBase64(this.#histogram)}`;
   }
 
-  /** The value at a percentile (0–100), in nanoseconds; 0 when empty. */
+  /** The value at a percentile (0–100), in nanoseconds, never above the max; 0 when empty. */
   percentileNs(percentile: number): number {
     if (this.count === 0) return 0;
-    return this.#histogram.getValueAtPercentile(percentile);
+    // HDR answers with the top of the value's bucket, which may lie above the exact max.
+    return Math.min(this.#histogram.getValueAtPercentile(percentile), this.#maxNs);
   }
 
   /** The largest value recorded, exactly, in nanoseconds; 0 when empty. */

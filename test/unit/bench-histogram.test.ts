@@ -53,6 +53,8 @@ test('merging split histograms across processes equals one histogram of all samp
         assert.equal(merged.maxNs(), single.maxNs());
         for (const p of PERCENTILES) assert.equal(merged.percentileNs(p), single.percentileNs(p));
         assert.deepEqual(merged.summary(), single.summary());
+        const { p50, p90, p99, p999, max } = merged.summary();
+        assert.ok(p50 <= p90 && p90 <= p99 && p99 <= p999 && p999 <= max, 'ordered, within max');
       },
     ),
     { numRuns: 200 },
