@@ -10,7 +10,7 @@
  * early or late. Nothing here imports from `node:`.
  */
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
-import { SWEEP_INTERVAL_MAX_MS, SWEEP_INTERVAL_MIN_MS } from './constants.js';
+import { REPORT_INTERVAL_MS, SWEEP_INTERVAL_MAX_MS, SWEEP_INTERVAL_MIN_MS } from './constants.js';
 import {
   AionetError,
   ConnectionLimitError,
@@ -109,9 +109,6 @@ export interface RegistryOptions {
     | undefined;
 }
 
-/** Milliseconds between two reports of turned-away connections. */
-const REJECT_REPORT_INTERVAL_MS = 1000;
-
 /**
  * Tracks a server's live connections. Backends call `admit()` then `add()` for each accepted
  * connection; transports report their end through the `TransportOwner` side.
@@ -172,7 +169,7 @@ export class ConnectionRegistry implements TransportOwner {
     this.stats.rejected++;
     this.#rejectedSinceReport++;
     const now = this.#clock.now();
-    if (now - this.#lastRejectReport >= REJECT_REPORT_INTERVAL_MS) {
+    if (now - this.#lastRejectReport >= REPORT_INTERVAL_MS) {
       this.#lastRejectReport = now;
       const error = new ConnectionLimitError(this.#maxConnections, this.#rejectedSinceReport);
       this.#rejectedSinceReport = 0;

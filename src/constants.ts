@@ -69,3 +69,9 @@ export const DEFAULT_TLS_MIN_VERSION = 'TLSv1.2';
  * "at least 3 seconds to cover a TCP retransmit"; the header is one segment, sent at once.
  */
 export const DEFAULT_PROXY_HEADER_TIMEOUT_MS = 3_000;
+
+/**
+ * Milliseconds between two reports of the same kind of server-level failure (accept errors,
+ * connections turned away by the limit): a storm gets one log line a second, not one per event.
+ */
+export const REPORT_INTERVAL_MS = 1_000;

@@ -7,7 +7,7 @@
  * so a full descriptor table costs neither a busy loop nor a log flood.
  */
 import { isIPv6 } from 'node:net';
-import { ACCEPT_BACKOFF_MS } from '../constants.js';
+import { ACCEPT_BACKOFF_MS, REPORT_INTERVAL_MS } from '../constants.js';
 import { explainErrno, ListenError, ProtocolFactoryError, SocketError } from '../errors.js';
 import type { Endpoint, ListenSettings } from '../net/listener.js';
 import type { Listener } from '../server.js';
@@ -16,9 +16,6 @@ import { OPT_KEEPALIVE, OPT_NODELAY, OPT_REUSEPORT } from './binding.js';
 import { errnoName } from './errno.js';
 import type { EngineListener, NativeLoop } from './loop.js';
 import { NativeTransport, type NativeTransportOptions } from './native-transport.js';
-
-/** Milliseconds between two reports of an accept failure: a storm must not flood logs. */
-const ACCEPT_ERROR_REPORT_INTERVAL_MS = 1000;
 
 /** Starts listening on one endpoint; rejects with a `ListenError` when the OS refuses. */
 export function listenNative(
@@ -117,7 +114,7 @@ class NativeListener implements Listener, EngineListener {
 
   engineAcceptError(errno: number): void {
     const now = Date.now();
-    if (now - this.#lastReport >= ACCEPT_ERROR_REPORT_INTERVAL_MS) {
+    if (now - this.#lastReport >= REPORT_INTERVAL_MS) {
       this.#lastReport = now;
       const name = errnoName(errno);
       this.#settings.registry.reportOperationError(

@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import type { ConnectionRegistry } from '../connection-registry.js';
+import { REPORT_INTERVAL_MS } from '../constants.js';
 import { InvalidArgumentError, ListenError, ProtocolFactoryError } from '../errors.js';
 import type { ProtocolFactory } from '../protocol.js';
 import type { Listener } from '../server.js';
@@ -32,9 +33,6 @@ export interface ListenSettings {
   /** PROXY header, TLS handshake: what connections go through before their protocol. */
   readonly stages?: AcceptStages | undefined;
 }
-
-/** Milliseconds between two reports of the same accept failure: a storm must not flood logs. */
-const ACCEPT_ERROR_REPORT_INTERVAL_MS = 1000;
 
 /**
  * Whether this Node's `net.Server#listen` takes `reusePort` (added in 22.12.0 and 23.1.0; older
@@ -100,7 +98,7 @@ export function listen(endpoint: Endpoint, settings: ListenSettings): Promise<Li
       // and keep serving. libuv sheds connections it cannot accept, so there is no busy loop.
       server.on('error', (error: NodeJS.ErrnoException) => {
         const now = Date.now();
-        if (now - lastReport < ACCEPT_ERROR_REPORT_INTERVAL_MS) return;
+        if (now - lastReport < REPORT_INTERVAL_MS) return;
         lastReport = now;
         registry.reportOperationError(error, 'accept');
       });
