@@ -53,11 +53,22 @@ enum slot_flags {
   F_WR_SHUT = 1u << 10,    /* shutdown(SHUT_WR) done: our FIN is out */
 };
 
+/* A TCP peer's address, as accept() or connect() had it. */
+typedef union peer_address {
+  struct sockaddr sa;
+  struct sockaddr_in in;
+  struct sockaddr_in6 in6;
+} peer_address_t;
+
 typedef struct slot {
   int fd;
   uint32_t flags;
-  uint32_t gen;
+  uint32_t gen; /* bumped when the slot is taken, so ids of its earlier sockets go stale */
   uint32_t watched; /* the poller interest registered now; 0 when not registered */
+  /* Kept after the socket is closed, until the slot is taken again: JavaScript may name the
+   * peer of a connection it learns was lost (a log line) without having asked while it was
+   * open, which would cost every connection a JavaScript object. sa_family 0: not known. */
+  peer_address_t peer;
   union {
     write_queue_t q; /* a connection: what the kernel did not take yet */
     struct { /* a listener */
@@ -71,7 +82,10 @@ struct engine {
   poller_t *poller;
   slot_t *pages[MAX_PAGES];
   uint32_t slots; /* slots ever made (pages * PAGE_SLOTS) */
+  /* Free slots, oldest first: a slot is taken again as late as possible, so a closed
+   * connection's id keeps naming its peer address for a while (see slot_t.peer). */
   uint32_t free_head;
+  uint32_t free_tail;
   uint32_t live;
   int32_t *records;
   uint32_t capacity; /* records */
@@ -93,14 +107,26 @@ static inline int32_t slot_id(const slot_t *s, uint32_t index) {
   return (int32_t)((s->gen << SLOT_BITS) | index);
 }
 
-/* The live slot an id names, or NULL for a stale or bad id. */
-static slot_t *lookup(engine_t *e, int32_t id) {
+/* The slot an id names, live or closed but not taken again since; NULL for a stale or bad id. */
+static slot_t *lookup_last(engine_t *e, int32_t id) {
   if (id < 0) return NULL;
   uint32_t index = (uint32_t)id & SLOT_MASK;
   if (index >= e->slots) return NULL;
   slot_t *s = slot_at(e, index);
-  if ((s->flags & F_USED) == 0 || s->gen != ((uint32_t)id >> SLOT_BITS)) return NULL;
-  return s;
+  return s->gen == ((uint32_t)id >> SLOT_BITS) ? s : NULL;
+}
+
+/* The live slot an id names, or NULL for a stale or bad id. */
+static slot_t *lookup(engine_t *e, int32_t id) {
+  slot_t *s = lookup_last(e, id);
+  return s != NULL && (s->flags & F_USED) ? s : NULL;
+}
+
+static void push_free(engine_t *e, uint32_t index) {
+  slot_at(e, index)->u.next_free = NO_SLOT;
+  if (e->free_head == NO_SLOT) e->free_head = index;
+  else slot_at(e, e->free_tail)->u.next_free = index;
+  e->free_tail = index;
 }
 
 static int slot_alloc(engine_t *e, int fd, uint32_t flags, int32_t *id) {
@@ -110,20 +136,21 @@ static int slot_alloc(engine_t *e, int fd, uint32_t flags, int32_t *id) {
     slot_t *slots = calloc(PAGE_SLOTS, sizeof *slots);
     if (slots == NULL) return ENOMEM;
     e->pages[page] = slots;
-    /* Chain the new page so the lowest index is handed out first. */
-    for (uint32_t i = PAGE_SLOTS; i-- > 0;) {
-      slots[i].u.next_free = e->free_head;
-      e->free_head = e->slots + i;
-    }
+    uint32_t first = e->slots;
     e->slots += PAGE_SLOTS;
+    /* Lowest index first. */
+    for (uint32_t i = 0; i < PAGE_SLOTS; i++) push_free(e, first + i);
   }
   uint32_t index = e->free_head;
   slot_t *s = slot_at(e, index);
   e->free_head = s->u.next_free;
+  if (e->free_head == NO_SLOT) e->free_tail = NO_SLOT;
   s->fd = fd;
   s->flags = F_USED | flags;
+  s->gen = (s->gen + 1u) & GEN_MASK;
   s->watched = 0;
   memset(&s->u, 0, sizeof s->u);
+  memset(&s->peer, 0, sizeof s->peer);
   e->live++;
   *id = slot_id(s, index);
   return 0;
@@ -146,13 +173,20 @@ static void slot_release(engine_t *e, slot_t *s, uint32_t index) {
   s->fd = -1;
   s->flags = 0;
   s->watched = 0;
-  s->gen = (s->gen + 1u) & GEN_MASK;
-  s->u.next_free = e->free_head;
-  e->free_head = index;
+  push_free(e, index);
   e->live--;
 }
 
 static inline uint32_t index_of(int32_t id) { return (uint32_t)id & SLOT_MASK; }
+
+/* Remembers a TCP peer's address (IPv4 or IPv6; anything else stays unknown). */
+static void keep_peer(slot_t *s, const struct sockaddr *address, socklen_t length) {
+  if (address->sa_family == AF_INET && length >= sizeof s->peer.in) {
+    memcpy(&s->peer.in, address, sizeof s->peer.in);
+  } else if (address->sa_family == AF_INET6 && length >= sizeof s->peer.in6) {
+    memcpy(&s->peer.in6, address, sizeof s->peer.in6);
+  }
+}
 
 /* Brings the poller's interest in line with what the slot needs; 0 or an errno. */
 static int watch(engine_t *e, slot_t *s, int32_t id) {
@@ -260,7 +294,9 @@ static int after_flush(engine_t *e, slot_t *s, int32_t id, int emit_lost) {
 
 static void on_listener(engine_t *e, slot_t *s, int32_t lid) {
   while (e->count + 1 <= e->capacity) {
-    int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    peer_address_t peer;
+    socklen_t peer_length = sizeof peer;
+    int fd = accept4(s->fd, &peer.sa, &peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int error = errno;
       if (error == EAGAIN || error == EWOULDBLOCK) return;
@@ -284,6 +320,7 @@ static void on_listener(engine_t *e, slot_t *s, int32_t lid) {
     }
     /* slot_alloc may have added a page; s is still valid (pages never move). */
     slot_t *c = slot_at(e, index_of(id));
+    if (!unix_flag) keep_peer(c, &peer.sa, peer_length);
     if (watch(e, c, id) != 0) {
       slot_release(e, c, index_of(id));
       continue;
@@ -432,6 +469,7 @@ int engine_open(engine_t **out, int32_t *records, uint32_t capacity, uint8_t *da
     return error;
   }
   e->free_head = NO_SLOT;
+  e->free_tail = NO_SLOT;
   e->records = records;
   e->capacity = capacity;
   e->data = data;
@@ -584,6 +622,7 @@ static int32_t start_connect(engine_t *e, int fd, const struct sockaddr *address
   /* Even a connect that completed at once reports through EV_CONNECTED on the next wake-up
    * (the socket is writable), so the caller sees one path. */
   slot_t *s = slot_at(e, index_of(id));
+  if (!(flags & F_UNIX)) keep_peer(s, address, length);
   error = watch(e, s, id);
   if (error != 0) {
     slot_release(e, s, index_of(id));
@@ -766,6 +805,13 @@ int64_t engine_read_into(engine_t *e, int32_t id, uint8_t *buffer, size_t length
 
 int engine_address(engine_t *e, int32_t id, int peer, struct sockaddr_storage *out,
                    socklen_t *length) {
+  slot_t *last = peer ? lookup_last(e, id) : NULL;
+  if (last != NULL && last->peer.sa.sa_family != 0) {
+    *length = last->peer.sa.sa_family == AF_INET ? sizeof last->peer.in : sizeof last->peer.in6;
+    memset(out, 0, sizeof *out);
+    memcpy(out, &last->peer, *length);
+    return 0;
+  }
   slot_t *s = lookup(e, id);
   if (s == NULL) return -EBADF;
   *length = sizeof *out;

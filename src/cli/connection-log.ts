@@ -37,12 +37,14 @@ export class ConnectionLog {
   };
 
   /**
-   * The server's `onConnection` hook: asks for the peer's address while the socket still knows
-   * it (the transport keeps it), so a later fault can name the peer. `undefined` when no
-   * connection event can be logged at this level: then nothing is asked per connection.
+   * The server's `onConnection` hook: asks a `net` connection for its peer's address while the
+   * socket still knows it, so that a reset Node reports after closing the socket can name the
+   * peer. That costs each connection about 500 bytes (Node keeps the answer on the socket), so
+   * it is done only when per-connection events are on: with `--quiet` a reset on `net` is
+   * logged with peer `unknown`. The native transport needs nothing: its engine keeps the address.
    */
   get onConnection(): ((transport: Transport) => void) | undefined {
-    return this.#logger.enabled('warn') ? rememberPeer : undefined;
+    return this.#logger.perConnection('warn') ? rememberPeer : undefined;
   }
 
   /**
@@ -62,7 +64,8 @@ export class ConnectionLog {
 }
 
 function rememberPeer(transport: Transport): void {
-  transport.getExtraInfo('peername');
+  // Only a transport with a socket object (`net`) forgets its peer when the socket closes.
+  if (transport.getExtraInfo('socket') !== undefined) transport.getExtraInfo('peername');
 }
 
 function peerOf(transport: Transport): string {

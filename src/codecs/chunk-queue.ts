@@ -30,7 +30,7 @@ const BYTE = 256;
 
 export class ChunkQueue {
   /** Live chunks are `#chunks[#head..]`; slots before `#head` hold `EMPTY`. */
-  readonly #chunks: Buffer[] = [];
+  #chunks: Buffer[] = [];
   #head = 0;
   /** Bytes of `#chunks[#head]` already consumed. */
   #offset = 0;
@@ -52,7 +52,17 @@ export class ChunkQueue {
   /** Appends a chunk by reference; the caller must not modify it afterwards. */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
+    if (this.#length === 0) {
+      // The queue is empty (every chunk dropped): start a one-slot array. A connection holding
+      // one partial frame, the usual idle state, then keeps 8 bytes of slots rather than the
+      // 17 that the first push into an empty array reserves.
+      this.#chunks = [chunk];
+      this.#head = 0;
+      this.#offset = 0;
+      this.#cursorIndex = -1;
+    } else {
+      this.#chunks.push(chunk);
+    }
     this.#length += chunk.length;
   }
 

@@ -1,10 +1,10 @@
 /**
- * The line codec: a {@link LineDecoder} and a {@link LineEncoder} of one format, for a
- * connection that reads and writes lines.
+ * The line codec: a {@link LineDecoder} that also encodes, as a `LineEncoder` of the same format
+ * would, for a connection that reads and writes lines.
  */
 import type { Codec } from './codec.js';
 import { LineDecoder, type LineDecoderOptions } from './line-decoder.js';
-import { LineEncoder } from './line-encoder.js';
+import { encodeLine } from './line-format.js';
 
 /** Options of {@link LineCodec}: the format both ways, and the decoder's recovery options. */
 export type LineCodecOptions = LineDecoderOptions;
@@ -14,14 +14,11 @@ export type LineCodecOptions = LineDecoderOptions;
  * decoder rather than wrapping it so the hot `next()` is the decoder's own, with no forwarding.
  */
 export class LineCodec extends LineDecoder implements Codec<Buffer, Uint8Array | string> {
-  readonly #encoder: LineEncoder;
+  // No constructor and no state of its own: both directions use the decoder's (shared) format,
+  // so a connection pays for one decoder and nothing more.
 
-  constructor(options: LineCodecOptions = {}) {
-    super(options);
-    this.#encoder = new LineEncoder(options);
-  }
-
+  /** As {@link LineEncoder.encode}. */
   encode(line: Uint8Array | string): Buffer {
-    return this.#encoder.encode(line);
+    return encodeLine(this.format, line);
   }
 }

@@ -14,7 +14,7 @@
 import { FrameTooLargeError, IncompleteReadError } from '../errors.js';
 import { ChunkQueue } from './chunk-queue.js';
 import type { Decoder } from './codec.js';
-import { CR, type LineFormatOptions, resolveLineFormat } from './line-format.js';
+import { CR, type LineFormat, type LineFormatOptions, resolveLineFormat } from './line-format.js';
 
 /** Options of {@link LineDecoder}. */
 export interface LineDecoderOptions extends LineFormatOptions {
@@ -38,11 +38,8 @@ export interface LineDecoderOptions extends LineFormatOptions {
 /** Splits a byte stream into lines. See the file comment for limits and recovery. */
 export class LineDecoder implements Decoder<Buffer> {
   readonly #queue = new ChunkQueue();
-  readonly #delimiter: Buffer;
-  readonly #stripCarriageReturn: boolean;
-  readonly #maxLength: number;
-  /** Bytes a line may have buffered with no line ending yet and still fit: room for a `\r`. */
-  readonly #slack: number;
+  /** Shared with every decoder of the same options (see `resolveLineFormat`). */
+  protected readonly format: LineFormat;
   readonly #onOversized: ((error: FrameTooLargeError) => void) | undefined;
   readonly #emitUnterminated: boolean;
   /**
@@ -55,11 +52,7 @@ export class LineDecoder implements Decoder<Buffer> {
   #failure: Error | undefined;
 
   constructor(options: LineDecoderOptions = {}) {
-    const format = resolveLineFormat(options);
-    this.#delimiter = format.delimiter;
-    this.#stripCarriageReturn = format.stripCarriageReturn;
-    this.#maxLength = format.maxLength;
-    this.#slack = format.stripCarriageReturn ? 1 : 0;
+    this.format = resolveLineFormat(options);
     this.#onOversized = options.onOversized;
     this.#emitUnterminated = options.emitUnterminated ?? false;
   }
@@ -76,14 +69,15 @@ export class LineDecoder implements Decoder<Buffer> {
   next(): Buffer | undefined {
     if (this.#failure !== undefined) throw this.#failure;
     const queue = this.#queue;
-    const at = queue.indexOf(this.#delimiter, this.#scanned);
+    const format = this.format;
+    const at = queue.indexOf(format.delimiter, this.#scanned);
     // The hot path, small enough for V8 to inline: a whole line that fits.
     if (at !== -1 && !this.#discarding) {
       const length =
-        this.#stripCarriageReturn && at > 0 && queue.byteAt(at - 1) === CR ? at - 1 : at;
-      if (length <= this.#maxLength) {
+        format.stripCarriageReturn && at > 0 && queue.byteAt(at - 1) === CR ? at - 1 : at;
+      if (length <= format.maxLength) {
         this.#scanned = 0;
-        return queue.take(length, at + this.#delimiter.length - length);
+        return queue.take(length, at + format.delimiter.length - length);
       }
     }
     return this.#nextSlow(at);
@@ -96,14 +90,14 @@ export class LineDecoder implements Decoder<Buffer> {
    */
   #nextSlow(found: number): Buffer | undefined {
     const queue = this.#queue;
-    const delimiterLength = this.#delimiter.length;
-    for (let at = found; ; at = queue.indexOf(this.#delimiter, this.#scanned)) {
+    const delimiterLength = this.format.delimiter.length;
+    for (let at = found; ; at = queue.indexOf(this.format.delimiter, this.#scanned)) {
       if (at === -1) {
         this.#scanned = Math.max(this.#scanned, queue.length - delimiterLength + 1);
         if (this.#discarding) {
           queue.skip(this.#scanned);
           this.#scanned = 0;
-        } else if (this.#scanned - this.#slack > this.#maxLength) {
+        } else if (this.#scanned - this.format.slack > this.format.maxLength) {
           this.#oversized(this.#scanned, this.#scanned, false);
         }
         return undefined;
@@ -115,8 +109,8 @@ export class LineDecoder implements Decoder<Buffer> {
         continue;
       }
       const length =
-        this.#stripCarriageReturn && at > 0 && queue.byteAt(at - 1) === CR ? at - 1 : at;
-      if (length > this.#maxLength) {
+        this.format.stripCarriageReturn && at > 0 && queue.byteAt(at - 1) === CR ? at - 1 : at;
+      if (length > this.format.maxLength) {
         this.#oversized(length, at + delimiterLength, true);
         continue;
       }
@@ -145,8 +139,10 @@ export class LineDecoder implements Decoder<Buffer> {
       throw error;
     }
     const length =
-      this.#stripCarriageReturn && queue.byteAt(leftover - 1) === CR ? leftover - 1 : leftover;
-    if (length > this.#maxLength) {
+      this.format.stripCarriageReturn && queue.byteAt(leftover - 1) === CR
+        ? leftover - 1
+        : leftover;
+    if (length > this.format.maxLength) {
       this.#oversized(length, leftover, true);
       this.#reset();
       return undefined;
@@ -163,7 +159,7 @@ export class LineDecoder implements Decoder<Buffer> {
    * last, so a throwing `onOversized` leaves the decoder consistent.
    */
   #oversized(size: number, consumable: number, ended: boolean): void {
-    const error = new FrameTooLargeError(this.#maxLength, size);
+    const error = new FrameTooLargeError(this.format.maxLength, size);
     const report = this.#onOversized;
     if (report === undefined) {
       this.#fail(error);

@@ -50,7 +50,6 @@ const EOF = Symbol('eof');
 interface Rare {
   localPath?: string | undefined;
   peerPath?: string | undefined;
-  peername?: SocketAddress | undefined;
   /** Deliveries that arrived while reading was paused, oldest first. */
   held?: (Buffer | typeof EOF)[] | undefined;
   /** Closes the socket if the peer has not sent its FIN in time after our graceful close. */
@@ -186,13 +185,12 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   protected _extraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] {
     const unix = (this.#state & UNIX) !== 0;
     switch (name) {
-      case 'peername': {
-        const rare = this.#rareRecord();
-        rare.peername ??= unix
-          ? { family: 'unix', path: rare.peerPath ?? '' }
-          : this.#address(true);
-        return rare.peername as ExtraInfo[K];
-      }
+      case 'peername':
+        // Not cached: the engine keeps a TCP peer's address, even for a while after the socket
+        // closed (a log line about a lost connection can still name it), at no cost here.
+        return (
+          unix ? { family: 'unix', path: this.#rare?.peerPath ?? '' } : this.#address(true)
+        ) as ExtraInfo[K];
       case 'sockname':
         return (
           unix ? { family: 'unix', path: this.#rare?.localPath ?? '' } : this.#address(false)
@@ -264,7 +262,7 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   }
 
   #address(peer: boolean): SocketAddress | undefined {
-    if ((this.#state & RELEASED) !== 0) return undefined;
+    if (!peer && (this.#state & RELEASED) !== 0) return undefined;
     const answer = this.#loop.binding.address(this.id, peer ? 1 : 0);
     if (typeof answer === 'number') return undefined;
     const [family, address, port] = answer;

@@ -243,6 +243,8 @@ export class SocketTransport extends StreamTransport implements TlsUpgradableTra
   protected _reset(): void {
     const socket = this.#socket;
     if (socket.destroyed) return;
+    // The last moment the socket can tell its peer: a log line about why we reset may name it.
+    this.#peername ??= peerAddress(socket, this.#unix, this.#peerPath);
     const underlying = this.#underlying;
     if (underlying !== undefined) {
       // A TLS handle cannot send RST; the TCP socket under it can, and its end closes the TLS

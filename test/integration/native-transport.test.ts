@@ -270,6 +270,33 @@ describe('native transport', { skip: nativeSkip }, () => {
     await v6[Symbol.asyncDispose]();
   });
 
+  it('names the peer after the connection is lost, though nobody asked while it was open', async () => {
+    class PeerAtLoss extends RecordingProtocol {
+      peerAtLoss: unknown = 'not called';
+      override connectionLost(error?: Error): void {
+        this.peerAtLoss = this.transport?.getExtraInfo('peername');
+        super.connectionLost(error);
+      }
+    }
+    const { server, protocols, port } = await nativeServer(() => new PeerAtLoss());
+    // Several connections reset at once: their slots are freed in one batch while others open.
+    const clients = await Promise.all([1, 2, 3].map(() => RawClient.connect(port)));
+    await until(() => protocols.length === 3);
+    const ports = clients.map((client) => client.socket.localPort);
+    for (const client of clients) client.socket.resetAndDestroy();
+    const replacement = await RawClient.connect(port);
+    for (const protocol of protocols.slice(0, 3)) {
+      assert.ok((await protocol.lost) instanceof ConnectionResetError);
+    }
+    const peers = protocols.slice(0, 3).map((p) => (p as PeerAtLoss).peerAtLoss);
+    assert.deepEqual(
+      peers,
+      ports.map((peerPort) => ({ family: 'IPv4', address: '127.0.0.1', port: peerPort })),
+    );
+    replacement.socket.end();
+    await server[Symbol.asyncDispose]();
+  });
+
   it('a client connect is cancelled by its AbortSignal, and refused where nothing listens', async () => {
     const { server, port } = await nativeServer(() => new RecordingProtocol());
     const controller = new AbortController();

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LineCodec, LineDecoder, LineEncoder } from '../../src/codecs/index.js';
+import { resolveLineFormat } from '../../src/codecs/line-format.js';
 import {
   FrameInvalidError,
   FrameTooLargeError,
@@ -329,3 +330,45 @@ function captureError(action: () => unknown): unknown {
   }
   assert.fail('expected a throw');
 }
+
+describe('line formats are shared between codecs of the same options', () => {
+  it('codecs made with equal string options share one format; the format is frozen', () => {
+    const a = resolveLineFormat({ maxLength: 100 });
+    const b = resolveLineFormat({ maxLength: 100 });
+    assert.equal(a, b);
+    assert.ok(Object.isFrozen(a));
+    assert.notEqual(resolveLineFormat({ maxLength: 101 }), a);
+    assert.equal(resolveLineFormat({}), resolveLineFormat({ delimiter: '\n' }));
+  });
+
+  it('a cached format never lets a badly typed option through', () => {
+    resolveLineFormat({ maxLength: 5 });
+    assert.throws(
+      () => resolveLineFormat({ maxLength: '5' as unknown as number }),
+      InvalidArgumentError,
+    );
+    resolveLineFormat({ stripCarriageReturn: true });
+    assert.throws(
+      () => resolveLineFormat({ stripCarriageReturn: 'true' as unknown as boolean }),
+      InvalidArgumentError,
+    );
+  });
+
+  it('a byte delimiter is copied, so changing the caller array later changes nothing', () => {
+    const delimiter = Uint8Array.of(0x7c);
+    const codec = new LineCodec({ delimiter });
+    delimiter[0] = 0x2c;
+    codec.push(Buffer.from('a|b,'));
+    assert.equal(codec.next()?.toString(), 'a');
+    assert.equal(codec.next(), undefined);
+    assert.deepEqual(codec.encode('x'), Buffer.from('x|'));
+  });
+
+  it('LineCodec and LineEncoder of one format encode alike, and LineCodec keeps no encoder', () => {
+    const codec = new LineCodec({ delimiter: '\r\n' });
+    const encoder = new LineEncoder({ delimiter: '\r\n' });
+    assert.deepEqual(codec.encode('hi'), encoder.encode('hi'));
+    assert.throws(() => codec.encode('a\r\nb'), FrameInvalidError);
+    assert.deepEqual(Object.keys(codec), ['format']);
+  });
+});
