@@ -473,13 +473,27 @@ export abstract class StreamTransport implements Transport {
 
   // ---- internals ----
 
+  /**
+   * For a backend that hands writes to the kernel later than `_send` (the native one defers the
+   * writes of a batch to its end): its buffered count may have grown since, so the cap and the
+   * high mark are checked again.
+   */
+  protected _onWriteQueued(): void {
+    const flags = this.#flags;
+    if ((flags & LOST) === 0) this.#checkWriteBuffer(flags);
+  }
+
   /** Bookkeeping after bytes were handed to the backend: counters, the cap, the high mark. */
   #afterWrite(length: number, flags: number): void {
     const owner = this.#owner;
     owner.stats.bytesSent += length;
     this.#active = owner.now;
+    this.#checkWriteBuffer(flags);
+  }
+
+  #checkWriteBuffer(flags: number): void {
     const size = this._bufferedSize();
-    const cap = owner.limits.maxWriteBuffer;
+    const cap = this.#owner.limits.maxWriteBuffer;
     if (size > cap) {
       this._failWith(new WriteBufferOverflowError(cap, size));
       return;

@@ -27,6 +27,12 @@ typedef struct addon {
   napi_ref on_batch;   /* receiver.onBatch(count) */
   napi_ref records;    /* keeps the record array alive: the engine writes into its memory */
   napi_ref data;       /* likewise the data buffer */
+  napi_ref out_records; /* deferred writes: (id, offset, length) triples; results come back */
+  napi_ref out_data;    /* the deferred writes' bytes */
+  int32_t *out_triples;
+  size_t out_capacity; /* triples */
+  uint8_t *out_bytes;
+  size_t out_size;
   napi_async_context async_context;
   napi_async_cleanup_hook_handle cleanup;
 } addon_t;
@@ -189,6 +195,8 @@ static void on_cleanup(napi_async_cleanup_hook_handle handle, void *data) {
   delete_ref(env, &addon->on_batch);
   delete_ref(env, &addon->records);
   delete_ref(env, &addon->data);
+  delete_ref(env, &addon->out_records);
+  delete_ref(env, &addon->out_data);
   if (addon->async_context != NULL) napi_async_destroy(env, addon->async_context);
   addon->async_context = NULL;
   if (addon->poll_started) {
@@ -413,6 +421,57 @@ static napi_value js_writev(napi_env env, napi_callback_info info) {
   return number(env, (double)result);
 }
 
+/* setWriteBatch(Int32Array of triples, Uint8Array) -> 0: where writeBatch finds its writes. */
+static napi_value js_set_write_batch(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  addon_t *addon = args(env, info, 2, argv);
+  if (addon == NULL) return NULL;
+  napi_typedarray_type type;
+  size_t count = 0, size = 0;
+  void *triples = NULL, *bytes = NULL;
+  if (napi_get_typedarray_info(env, argv[0], &type, &count, &triples, NULL, NULL) != napi_ok ||
+      type != napi_int32_array || !get_bytes(env, argv[1], (uint8_t **)&bytes, &size)) {
+    napi_throw_type_error(env, "ERR_AIONET_NATIVE", "expected an Int32Array and a Uint8Array");
+    return NULL;
+  }
+  delete_ref(env, &addon->out_records);
+  delete_ref(env, &addon->out_data);
+  CHECK(napi_create_reference(env, argv[0], 1, &addon->out_records));
+  CHECK(napi_create_reference(env, argv[1], 1, &addon->out_data));
+  addon->out_triples = triples;
+  addon->out_capacity = count / 3;
+  addon->out_bytes = bytes;
+  addon->out_size = size;
+  return int_result(env, 0);
+}
+
+/*
+ * writeBatch(count) -> 0: performs the first `count` deferred writes, in order, each as
+ * write(id, bytes) would; each triple's offset slot receives that write's answer (bytes queued,
+ * saturated at INT32_MAX, or -errno). One call for all the replies of a wake-up.
+ */
+static napi_value js_write_batch(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  addon_t *addon = args(env, info, 1, argv);
+  if (addon == NULL) return NULL;
+  uint32_t count;
+  if (napi_get_value_uint32(env, argv[0], &count) != napi_ok) return throw_last(env);
+  if (count > addon->out_capacity) {
+    napi_throw_range_error(env, "ERR_AIONET_NATIVE", "more writes than the batch holds");
+    return NULL;
+  }
+  int32_t *t = addon->out_triples;
+  for (uint32_t i = 0; i < count; i++, t += 3) {
+    size_t offset = (size_t)(uint32_t)t[1], length = (size_t)(uint32_t)t[2];
+    int64_t result = offset + length <= addon->out_size
+                         ? engine_write(addon->engine, t[0], addon->out_bytes + offset, length)
+                         : -EINVAL;
+    t[1] = result > INT32_MAX ? INT32_MAX : (int32_t)result;
+  }
+  update_ref(addon);
+  return int_result(env, 0);
+}
+
 /* A call (id) -> int, for the simple per-connection operations. */
 typedef int (*id_call)(engine_t *, int32_t);
 
@@ -559,6 +618,8 @@ static napi_value init_module(napi_env env, napi_value exports) {
       {"connectUnix", NULL, js_connect_unix, NULL, NULL, NULL, napi_default, addon},
       {"write", NULL, js_write, NULL, NULL, NULL, napi_default, addon},
       {"writev", NULL, js_writev, NULL, NULL, NULL, napi_default, addon},
+      {"setWriteBatch", NULL, js_set_write_batch, NULL, NULL, NULL, napi_default, addon},
+      {"writeBatch", NULL, js_write_batch, NULL, NULL, NULL, napi_default, addon},
       {"shutdown", NULL, js_shutdown, NULL, NULL, NULL, napi_default, addon},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, addon},
       {"abort", NULL, js_abort, NULL, NULL, NULL, napi_default, addon},

@@ -37,6 +37,10 @@ export interface NativeBinding {
   connectUnix(path: string): number;
   write(id: number, data: Uint8Array): number;
   writev(id: number, list: readonly Uint8Array[]): number;
+  /** Where `writeBatch` finds its (id, offset, length) triples and their bytes. */
+  setWriteBatch(triples: Int32Array, data: Uint8Array): number;
+  /** Performs the first `count` triples' writes in order; each offset slot gets its answer. */
+  writeBatch(count: number): number;
   shutdown(id: number): number;
   close(id: number): number;
   abort(id: number): number;

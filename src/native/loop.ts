@@ -24,6 +24,19 @@ const BATCH_BYTES = 1024 * 1024;
  * `hello\n` it takes half the time of `Buffer#copy`, whose call and checks dominate.
  */
 const SMALL_COPY = 16;
+/** Int32s per deferred write: id, offset (the answer, once written), length. */
+const RECORD_WRITE = 3;
+/**
+ * Writes made while a batch is handled are deferred to its end and handed to the engine in
+ * one call (`writeBatch`) instead of one call each: the chapter's server answers every read
+ * with a write, and the call into the addon was the largest cost of a message after the
+ * kernel's. Only small writes are deferred (copied into one shared buffer); a larger one, or
+ * one that does not fit, first flushes what is deferred and then goes straight to the engine,
+ * so every connection's bytes keep their order.
+ */
+const DEFERRED_WRITES = 4096;
+const DEFERRED_BYTES = 256 * 1024;
+const DEFERRED_WRITE_MAX = 4096;
 /** The low bits of an id name the slot (see native/src/engine.c). */
 const SLOT_MASK = (1 << 22) - 1;
 
@@ -39,6 +52,8 @@ const EV_LOST = 8;
 /** A connection as the loop sees it. */
 export interface EngineConnection {
   readonly id: number;
+  /** A deferred write was performed; `result` is what `write` would have answered. */
+  engineWriteDone(result: number): void;
   /** Bytes arrived; the buffer is the connection's own copy. */
   engineData(data: Buffer): void;
   /** A connection in buffered mode may be read (it reads into its protocol's buffer). */
@@ -74,11 +89,74 @@ export class NativeLoop {
   readonly #connecting = new Map<number, EngineConnect>();
   /** Sockets closed gracefully with no transport (turned away…): their linger timers. */
   readonly #detached = new Map<number, ReturnType<typeof setTimeout>>();
+  /** Deferred writes: (id, offset, length) triples; the engine puts each answer in `offset`. */
+  readonly #deferred = new Int32Array(DEFERRED_WRITES * 3);
+  readonly #deferredData = Buffer.allocUnsafeSlow(DEFERRED_BYTES);
+  #deferredCount = 0;
+  #deferredUsed = 0;
+  /** True while a batch is handled: small writes are deferred to its end. */
+  #inBatch = false;
 
   constructor(binding: NativeBinding) {
     this.binding = binding;
     const result = binding.init(this.#records, this.#data, this);
     if (result < 0) throw new Error(`the native engine did not start (errno ${-result})`);
+    binding.setWriteBatch(this.#deferred, this.#deferredData);
+  }
+
+  /**
+   * Defers `data` for connection `id` to the end of the batch being handled; false when it is
+   * not deferred (no batch, too large, no room) and the caller must write it now, after
+   * {@link flushWrites}.
+   */
+  deferWrite(id: number, data: Uint8Array): boolean {
+    const length = data.length;
+    const at = this.#deferredUsed;
+    const count = this.#deferredCount;
+    if (
+      !this.#inBatch ||
+      length > DEFERRED_WRITE_MAX ||
+      at + length > DEFERRED_BYTES ||
+      count === DEFERRED_WRITES
+    ) {
+      return false;
+    }
+    const out = this.#deferredData;
+    if (length <= SMALL_COPY) for (let i = 0; i < length; i++) out[at + i] = data[i]!;
+    else out.set(data, at);
+    const triple = count * RECORD_WRITE;
+    this.#deferred[triple] = id;
+    this.#deferred[triple + 1] = at;
+    this.#deferred[triple + 2] = length;
+    this.#deferredCount = count + 1;
+    // 8-byte alignment keeps the copies word-aligned.
+    this.#deferredUsed = (at + length + 7) & ~7;
+    return true;
+  }
+
+  /**
+   * Performs the deferred writes now, in order, and tells each connection the answer. Called at
+   * the end of every batch, and before any engine call that must come after them (a direct
+   * write, a shutdown, a close).
+   */
+  flushWrites(): void {
+    const count = this.#deferredCount;
+    if (count === 0) return;
+    this.#deferredCount = 0;
+    this.#deferredUsed = 0;
+    this.binding.writeBatch(count);
+    const triples = this.#deferred;
+    // What the answers set off (a protocol resumed, writing again) is written at once, not
+    // deferred: a deferred write would overwrite the triples being read here.
+    const inBatch = this.#inBatch;
+    this.#inBatch = false;
+    try {
+      for (let at = 0, end = count * RECORD_WRITE; at < end; at += RECORD_WRITE) {
+        this.#connection(triples[at]!)?.engineWriteDone(triples[at + 1]!);
+      }
+    } finally {
+      this.#inBatch = inBatch;
+    }
   }
 
   attach(connection: EngineConnection): void {
@@ -125,6 +203,7 @@ export class NativeLoop {
   onBatch(count: number): void {
     const records = this.#records;
     let failure: { error: unknown } | undefined;
+    this.#inBatch = true;
     for (let at = 0, end = count * RECORD; at < end; at += RECORD) {
       try {
         this.#handle(records[at]!, records[at + 1]!, records[at + 2]!, records[at + 3]!);
@@ -133,6 +212,12 @@ export class NativeLoop {
         // of ours. Finish the batch, then let it surface as an uncaught exception.
         failure ??= { error };
       }
+    }
+    this.#inBatch = false;
+    try {
+      this.flushWrites();
+    } catch (error) {
+      failure ??= { error };
     }
     if (failure !== undefined) throw failure.error;
   }

@@ -120,6 +120,12 @@ export class NativeTransport extends StreamTransport implements EngineConnection
     this._onWriteProgress();
   }
 
+  engineWriteDone(result: number): void {
+    if ((this.#state & RELEASED) !== 0) return;
+    this.#answer(result);
+    if ((this.#state & RELEASED) === 0) this._onWriteQueued();
+  }
+
   engineLost(errno: number): void {
     this.#release(errno === 0 ? undefined : socketError(errno), false);
   }
@@ -128,11 +134,14 @@ export class NativeTransport extends StreamTransport implements EngineConnection
 
   protected _send(data: Uint8Array): void {
     if ((this.#state & RELEASED) !== 0) return;
-    this.#answer(this.#loop.binding.write(this.id, data));
+    const loop = this.#loop;
+    if (loop.deferWrite(this.id, data)) return;
+    if (!this.#flushDeferred()) return;
+    this.#answer(loop.binding.write(this.id, data));
   }
 
   protected _sendMany(list: readonly Uint8Array[]): void {
-    if ((this.#state & RELEASED) !== 0) return;
+    if ((this.#state & RELEASED) !== 0 || !this.#flushDeferred()) return;
     this.#answer(this.#loop.binding.writev(this.id, list));
   }
 
@@ -141,7 +150,7 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   }
 
   protected _shutdownWrite(): void {
-    if ((this.#state & RELEASED) !== 0) return;
+    if ((this.#state & RELEASED) !== 0 || !this.#flushDeferred()) return;
     const result = this.#loop.binding.shutdown(this.id);
     if (result < 0) {
       this.#release(socketError(result), true);
@@ -153,7 +162,7 @@ export class NativeTransport extends StreamTransport implements EngineConnection
 
   protected _closeGracefully(): void {
     if (this.#rare !== undefined) this.#rare.held = undefined;
-    if ((this.#state & RELEASED) !== 0) return;
+    if ((this.#state & RELEASED) !== 0 || !this.#flushDeferred()) return;
     const result = this.#loop.binding.close(this.id);
     if (result === 1) this.#release(undefined, true);
     else if (result < 0) this.#release(socketError(result), true);
@@ -166,7 +175,8 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   }
 
   protected _reset(): void {
-    if ((this.#state & RELEASED) !== 0) return;
+    // The deferred bytes go first, as they would have had they been written at once.
+    if ((this.#state & RELEASED) !== 0 || !this.#flushDeferred()) return;
     this.#loop.binding.abort(this.id);
     this.#release(undefined, true);
   }
@@ -247,6 +257,15 @@ export class NativeTransport extends StreamTransport implements EngineConnection
   #rareRecord(): Rare {
     this.#rare ??= {};
     return this.#rare;
+  }
+
+  /**
+   * Performs the writes deferred in this batch (this connection's among them) before an engine
+   * call that must follow them; false when their answers released this connection.
+   */
+  #flushDeferred(): boolean {
+    this.#loop.flushWrites();
+    return (this.#state & RELEASED) === 0;
   }
 
   #answer(result: number): void {

@@ -6,11 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ConnectionResetError } from '../../src/errors.js';
 import type { NativeBinding } from '../../src/native/binding.js';
 import { NativeLoop } from '../../src/native/loop.js';
 import { NativeTransport } from '../../src/native/native-transport.js';
 import type { StreamTransport } from '../../src/stream-transport.js';
-import { grammarViolations, RecordingProtocol } from '../helpers/recording-protocol.js';
+import type { Transport } from '../../src/transport.js';
+import {
+  FlowRecordingProtocol,
+  grammarViolations,
+  RecordingProtocol,
+} from '../helpers/recording-protocol.js';
 
 const EV_DATA = 1;
 const EV_EOF = 3;
@@ -22,6 +28,10 @@ class ScriptedEngine {
   records: Int32Array = new Int32Array(0);
   data: Uint8Array = new Uint8Array(0);
   readonly calls: string[] = [];
+  triples: Int32Array = new Int32Array(0);
+  deferredData: Uint8Array = new Uint8Array(0);
+  /** The bytes of each deferred write, in the order the engine performed them. */
+  readonly deferredBytes: Buffer[] = [];
   readonly binding: NativeBinding;
 
   constructor() {
@@ -39,6 +49,23 @@ class ScriptedEngine {
       },
       write: (id: number) => {
         this.calls.push(`write(${id})`);
+        return 0;
+      },
+      setWriteBatch: (triples, data) => {
+        this.triples = triples;
+        this.deferredData = data;
+        return 0;
+      },
+      // Deferred writes show as the same calls, in order, with their bytes kept.
+      writeBatch: (count: number) => {
+        for (let i = 0; i < count; i++) {
+          const [id, offset, length] = this.triples.subarray(i * 3, i * 3 + 3);
+          this.calls.push(`write(${id})`);
+          this.deferredBytes.push(
+            Buffer.from(this.deferredData.subarray(offset, offset! + length!)),
+          );
+          this.triples[i * 3 + 1] = 0;
+        }
         return 0;
       },
       writev: answer('writev'),
@@ -209,5 +236,102 @@ describe('native loop: batch dispatch', () => {
     assert.notEqual(kept[0]!.buffer, engine.data.buffer);
     // A small read comes from Node's shared 8 KiB pool, not a buffer of its own size or larger.
     assert.ok(kept[0]!.buffer.byteLength <= 8192, `pins ${kept[0]!.buffer.byteLength} bytes`);
+  });
+});
+
+describe('native loop: writes deferred to the end of a batch', () => {
+  const REPLY = Buffer.from('Message received');
+
+  it('a batch of replies is one engine call, in order, byte for byte', () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    const echo = { onData: (data: Buffer, transport: Transport) => transport.write(data) };
+    connection(loop, 1, new RecordingProtocol(echo));
+    connection(loop, 2, new RecordingProtocol(echo));
+    const [o1, l1] = engine.put(0, 'one');
+    const [o2, l2] = engine.put(16, 'two, a little longer than sixteen bytes');
+    const [o3, l3] = engine.put(80, 'three');
+    let callsDuringBatch = -1;
+    loop.addListener(99, {
+      engineAccepted: () => {
+        callsDuringBatch = engine.calls.length;
+      },
+      engineAcceptError: () => {},
+    });
+    loop.onBatch(
+      engine.batch([
+        [EV_DATA, 1, o1, l1],
+        [EV_DATA, 2, o2, l2],
+        [EV_DATA, 1, o3, l3],
+        [EV_ACCEPTED, 99, 5],
+      ]),
+    );
+    assert.equal(callsDuringBatch, 0, 'nothing written while the batch is handled');
+    assert.deepEqual(engine.calls.slice(0, 3), ['write(1)', 'write(2)', 'write(1)']);
+    assert.deepEqual(
+      engine.deferredBytes.map((bytes) => bytes.toString()),
+      ['one', 'two, a little longer than sixteen bytes', 'three'],
+    );
+  });
+
+  it('a close, a shutdown or a large write in the batch first flushes what was deferred', () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    const large = Buffer.alloc(64 * 1024, 0x61);
+    connection(
+      loop,
+      1,
+      new RecordingProtocol({
+        onData: (_data, transport) => {
+          transport.write(REPLY);
+          transport.write(large);
+          transport.write(REPLY);
+          transport.close();
+        },
+      }),
+    );
+    const [offset, length] = engine.put(0, 'go');
+    loop.onBatch(engine.batch([[EV_DATA, 1, offset, length]]));
+    assert.deepEqual(engine.calls, ['write(1)', 'write(1)', 'write(1)', 'close(1)']);
+    // The first and the last were deferred; the large one went straight to the engine between.
+    assert.deepEqual(
+      engine.deferredBytes.map((bytes) => bytes.toString()),
+      ['Message received', 'Message received'],
+    );
+  });
+
+  it('a deferred write the engine refuses ends the connection with the typed error', async () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    const ECONNRESET = 104;
+    engine.binding.writeBatch = (count: number) => {
+      for (let i = 0; i < count; i++) engine.triples[i * 3 + 1] = -ECONNRESET;
+      return 0;
+    };
+    const { protocol } = connection(
+      loop,
+      1,
+      new RecordingProtocol({ onData: (_data, transport) => transport.write(REPLY) }),
+    );
+    const [offset, length] = engine.put(0, 'hi');
+    loop.onBatch(engine.batch([[EV_DATA, 1, offset, length]]));
+    assert.ok((await protocol.lost) instanceof ConnectionResetError);
+    assert.deepEqual(grammarViolations(protocol.events), []);
+  });
+
+  it('a deferred write that leaves the queue over the high mark pauses the protocol', () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    engine.binding.writeBatch = (count: number) => {
+      for (let i = 0; i < count; i++) engine.triples[i * 3 + 1] = 100_000;
+      return 0;
+    };
+    const protocol = new FlowRecordingProtocol({
+      onData: (_data, transport) => transport.write(REPLY),
+    });
+    connection(loop, 1, protocol);
+    const [offset, length] = engine.put(0, 'hi');
+    loop.onBatch(engine.batch([[EV_DATA, 1, offset, length]]));
+    assert.deepEqual(protocol.kinds(), ['made', 'data', 'pause']);
   });
 });
