@@ -43,6 +43,8 @@ export class ChunkQueue {
    */
   #cursorIndex = -1;
   #cursorBase = 0;
+  /** Where the bytes of the last `takeInPlace` start in the buffer it returned. */
+  #placeStart = 0;
 
   /** Unread bytes in the queue. */
   get length(): number {
@@ -131,6 +133,38 @@ export class ChunkQueue {
       return chunk.subarray(start, end);
     }
     return this.#takeSlow(count, discardAfter);
+  }
+
+  /**
+   * As {@link take}, without making a Buffer for the bytes: returns the buffer they lie in, at
+   * {@link placeStart} — the chunk itself, or a new copy when they span chunks.
+   */
+  takeInPlace(count: number, discardAfter = 0): Buffer {
+    this.#cursorIndex = -1;
+    const chunk = this.#chunks[this.#head];
+    const start = this.#offset;
+    const end = start + count;
+    if (chunk !== undefined && end + discardAfter < chunk.length) {
+      this.#offset = end + discardAfter;
+      this.#length -= count + discardAfter;
+      this.#placeStart = start;
+      return chunk;
+    }
+    if (chunk !== undefined && end <= chunk.length) {
+      // In the head chunk, which the bytes or what is discarded after them end.
+      this.skip(count + discardAfter);
+      this.#placeStart = start;
+      return chunk;
+    }
+    const copy = this.#copyOut(count);
+    if (discardAfter !== 0) this.skip(discardAfter);
+    this.#placeStart = 0;
+    return copy;
+  }
+
+  /** Where the bytes of the last {@link takeInPlace} start in the buffer it returned. */
+  get placeStart(): number {
+    return this.#placeStart;
   }
 
   /** The rest of `take`: the bytes end a chunk, span chunks, or the delimiter does. */

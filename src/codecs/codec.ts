@@ -73,3 +73,11 @@ export interface Encoder<F> {
  * wider than what the decoder yields (a line codec encodes strings too).
  */
 export interface Codec<Out, In = Out> extends Decoder<Out>, Encoder<In> {}
+
+/**
+ * Receives one frame from `forEachFrame` without a Buffer made for it: the frame is
+ * `bytes[start..end)`. `bytes` is a chunk that was pushed (which nobody may modify) or, for a
+ * frame that spanned chunks, a copy of its own; the range stays valid after the call, so a
+ * visitor may keep `bytes.subarray(start, end)`. Returning `false` stops after this frame.
+ */
+export type FrameVisitor = (bytes: Buffer, start: number, end: number) => boolean | undefined;

@@ -3,7 +3,7 @@
  * write your own. Public names only; see docs/codecs.md.
  */
 export { ChunkQueue } from './chunk-queue.js';
-export type { Codec, Decoder, Encoder } from './codec.js';
+export type { Codec, Decoder, Encoder, FrameVisitor } from './codec.js';
 export { FramedProtocol } from './framed-protocol.js';
 export type {
   ByteOrder,

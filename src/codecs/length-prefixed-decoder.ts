@@ -12,7 +12,7 @@
  */
 import { FrameInvalidError, FrameTooLargeError, IncompleteReadError } from '../errors.js';
 import { ChunkQueue } from './chunk-queue.js';
-import type { Decoder } from './codec.js';
+import type { Decoder, FrameVisitor } from './codec.js';
 import {
   type LengthFieldLayout,
   type LengthFieldOptions,
@@ -66,6 +66,36 @@ export class LengthPrefixedDecoder implements Decoder<Buffer> {
     const strip = this.#bytesToStrip;
     if (strip !== 0) queue.skip(strip);
     return queue.take(frameLength - strip);
+  }
+
+  /**
+   * Hands every complete frame queued to `visit` as a range of bytes, without making a Buffer
+   * for each (see {@link FrameVisitor}); stops early when `visit` returns false. Returns the
+   * number of frames visited. Same frames, limits and errors as calling `next()` until
+   * `undefined`.
+   */
+  forEachFrame(visit: FrameVisitor): number {
+    if (this.#failure !== undefined) throw this.#failure;
+    const queue = this.#queue;
+    const headerSize = this.#headerSize;
+    const strip = this.#bytesToStrip;
+    let visited = 0;
+    for (;;) {
+      let body = this.#bodyLength;
+      if (body === HEADER_PENDING) {
+        if (queue.length < headerSize) return visited;
+        body = this.#readBodyLength();
+        this.#bodyLength = body;
+      }
+      const length = headerSize + body - strip;
+      if (queue.length < length + strip) return visited;
+      this.#bodyLength = HEADER_PENDING;
+      if (strip !== 0) queue.skip(strip);
+      const bytes = queue.takeInPlace(length);
+      const start = queue.placeStart;
+      visited++;
+      if (visit(bytes, start, start + length) === false) return visited;
+    }
   }
 
   /**

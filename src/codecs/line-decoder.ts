@@ -13,7 +13,7 @@
  */
 import { FrameTooLargeError, IncompleteReadError } from '../errors.js';
 import { ChunkQueue } from './chunk-queue.js';
-import type { Decoder } from './codec.js';
+import type { Decoder, FrameVisitor } from './codec.js';
 import { CR, type LineFormat, type LineFormatOptions, resolveLineFormat } from './line-format.js';
 
 /** Options of {@link LineDecoder}. */
@@ -81,6 +81,40 @@ export class LineDecoder implements Decoder<Buffer> {
       }
     }
     return this.#nextSlow(at);
+  }
+
+  /**
+   * Hands every complete line queued to `visit` as a range of bytes, without making a Buffer
+   * for each (see {@link FrameVisitor}); stops early when `visit` returns false. Returns the
+   * number of lines visited. Same lines, limits and errors as calling `next()` until
+   * `undefined` — about twice as fast for short lines, since making a Buffer is most of the
+   * cost of a 64-byte line.
+   */
+  forEachFrame(visit: FrameVisitor): number {
+    if (this.#failure !== undefined) throw this.#failure;
+    const queue = this.#queue;
+    const format = this.format;
+    const delimiter = format.delimiter;
+    let visited = 0;
+    for (;;) {
+      const at = queue.indexOf(delimiter, this.#scanned);
+      if (at !== -1 && !this.#discarding) {
+        const length =
+          format.stripCarriageReturn && at > 0 && queue.byteAt(at - 1) === CR ? at - 1 : at;
+        if (length <= format.maxLength) {
+          this.#scanned = 0;
+          const bytes = queue.takeInPlace(length, at + delimiter.length - length);
+          const start = queue.placeStart;
+          visited++;
+          if (visit(bytes, start, start + length) === false) return visited;
+          continue;
+        }
+      }
+      const line = this.#nextSlow(at);
+      if (line === undefined) return visited;
+      visited++;
+      if (visit(line, 0, line.length) === false) return visited;
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  type FrameVisitor,
   LengthPrefixedCodec,
   LengthPrefixedDecoder,
   LineCodec,
@@ -181,5 +182,134 @@ describe('length-prefixed codec properties', () => {
       { numRuns: RUNS },
     );
     assert.ok(accepted > 1000, `only ${accepted} frames accepted`);
+  });
+});
+
+describe('forEachFrame: the frames of next(), without a Buffer each', () => {
+  /** Drains `decoder` after each chunk with next(); errors end the list with their class. */
+  function byNext(
+    decoder: { push(c: Buffer): void; next(): Buffer | undefined },
+    chunks: Buffer[],
+  ) {
+    const out: string[] = [];
+    try {
+      for (const chunk of chunks) {
+        decoder.push(chunk);
+        for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) {
+          out.push(frame.toString('hex'));
+        }
+      }
+    } catch (error) {
+      out.push(`error ${(error as Error).name}`);
+    }
+    return out;
+  }
+
+  /** The same with forEachFrame, stopping early where `stops` says, then going on. */
+  function byVisit(
+    decoder: { push(c: Buffer): void; forEachFrame(v: FrameVisitor): number },
+    chunks: Buffer[],
+    stops: readonly boolean[],
+  ) {
+    const out: string[] = [];
+    let visits = 0;
+    try {
+      for (const chunk of chunks) {
+        decoder.push(chunk);
+        let seen: number;
+        do {
+          seen = decoder.forEachFrame((bytes, start, end) => {
+            out.push(bytes.subarray(start, end).toString('hex'));
+            return stops[visits++ % Math.max(1, stops.length)] === true ? false : undefined;
+          });
+        } while (seen > 0);
+      }
+    } catch (error) {
+      out.push(`error ${(error as Error).name}`);
+    }
+    return out;
+  }
+
+  it('lines: same frames and errors under any split, with early stops, in every mode', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...LINE_FORMATS),
+        fc.boolean(),
+        fc.array(lineBytes(2 * LINE_MAX), { maxLength: 20 }),
+        cutSeeds,
+        fc.array(fc.boolean(), { maxLength: 8 }),
+        (format, recover, lines, seeds, stops) => {
+          const roomy = new LineEncoder({ ...format, maxLength: 10 * LINE_MAX });
+          const wire: Buffer[] = [];
+          for (const line of lines) {
+            try {
+              wire.push(roomy.encode(line));
+            } catch {
+              // not carried by this format
+            }
+          }
+          const chunks = cutStream(Buffer.concat(wire), seeds);
+          const options = {
+            ...format,
+            maxLength: LINE_MAX,
+            ...(recover ? { onOversized: () => {} } : {}),
+          };
+          assert.deepEqual(
+            byVisit(new LineDecoder(options), chunks, stops),
+            byNext(new LineDecoder(options), chunks),
+          );
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('length-prefixed: same frames and errors under any split, with early stops', () => {
+    fc.assert(
+      fc.property(
+        encodableLayout,
+        fc.array(fc.uint8Array({ maxLength: 230, size: 'max' }), { maxLength: 12 }),
+        cutSeeds,
+        fc.array(fc.boolean(), { maxLength: 8 }),
+        (options, bodies, seeds, stops) => {
+          const roomy = new LengthPrefixedCodec({ ...options, maxLength: 1024 });
+          const wire = bodies.flatMap((body) => {
+            try {
+              return [roomy.encode(Buffer.from(body))];
+            } catch {
+              return [];
+            }
+          });
+          const chunks = cutStream(Buffer.concat(wire), seeds);
+          assert.deepEqual(
+            byVisit(new LengthPrefixedDecoder(options), chunks, stops),
+            byNext(new LengthPrefixedDecoder(options), chunks),
+          );
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('a 64-byte line inside a read is visited in place: the range points into the read', () => {
+    const decoder = new LineDecoder();
+    const read = Buffer.from(`${'a'.repeat(64)}\n${'b'.repeat(10)}\n${'c'.repeat(5)}`);
+    decoder.push(read);
+    const seen: [Buffer, number, number][] = [];
+    assert.equal(
+      decoder.forEachFrame((bytes, start, end) => {
+        seen.push([bytes, start, end]);
+        return undefined;
+      }),
+      2,
+    );
+    assert.deepEqual(
+      seen.map(([bytes, start, end]) => [bytes === read, start, end]),
+      [
+        [true, 0, 64],
+        [true, 65, 75],
+      ],
+    );
+    assert.equal(decoder.bufferedBytes, 5);
   });
 });
