@@ -16,6 +16,7 @@ export interface Summary {
   readonly userUs: Map<number, number | undefined>;
   readonly churn: number | undefined;
   readonly idleBytes: number | undefined;
+  readonly partialBytes: number | undefined;
   readonly rounds: number;
 }
 
@@ -34,6 +35,7 @@ export function summarize(
     userUs: per('userUs'),
     churn: median(rounds.map((r) => r.churn)),
     idleBytes: median(rounds.map((r) => r.idleBytes)),
+    partialBytes: median(rounds.map((r) => r.partialBytes)),
     rounds: rounds.length,
   };
 }
@@ -73,6 +75,52 @@ export function checks(s: Map<string, Summary>, gen: readonly GeneratorCheck[]):
     name: 'issue 4: `aionet bench` msgs/s at C=100 / C loadgen, vs node_net (>= 0.8)',
     value: median(gen.map((g) => ratio(g.aionet, g.c))),
     threshold: 0.8,
+    op: '>=',
+  });
+  const native = s.get('native');
+  if (native === undefined) return out;
+  for (const c of [100, 1000]) {
+    out.push({
+      name: `issue 6: native msgs/s at C=${c} / node_net (>= 1.35)`,
+      value: ratio(msgs('native', c), msgs('node_net', c)),
+      threshold: 1.35,
+      op: '>=',
+    });
+    if (s.has('bun')) {
+      out.push({
+        name: `issue 6: native msgs/s at C=${c} / Bun.listen (>= 0.95)`,
+        value: ratio(msgs('native', c), msgs('bun', c)),
+        threshold: 0.95,
+        op: '>=',
+      });
+    }
+    out.push({
+      name: `issue 6: native user CPU µs per message at C=${c} (<= 0.8)`,
+      value: native.userUs.get(c),
+      threshold: 0.8,
+      op: '<=',
+      unit: 'µs',
+      digits: 2,
+    });
+  }
+  out.push({
+    name: 'issue 6: native bytes per idle conn (<= 450)',
+    value: native.idleBytes,
+    threshold: 450,
+    op: '<=',
+    unit: 'B',
+  });
+  out.push({
+    name: 'issue 6: native bytes per conn holding a partial line (<= 1024)',
+    value: native.partialBytes,
+    threshold: 1024,
+    op: '<=',
+    unit: 'B',
+  });
+  out.push({
+    name: 'issue 6: native churn conn/s / node_net (>= 1.35)',
+    value: ratio(native.churn, s.get('node_net')?.churn),
+    threshold: 1.35,
     op: '>=',
   });
   return out;
@@ -176,6 +224,7 @@ export function composeSection(d: DocInput): string {
         ...clist.map((c) => `CPU µs/msg C=${fmt(c)} (user)`),
         'B/idle conn',
         'vs net',
+        'B/conn, partial line',
         'churn conn/s',
         'vs net',
       ],
@@ -186,6 +235,7 @@ export function composeSection(d: DocInput): string {
           ...clist.map((c) => `${fmt(s?.cpuUs.get(c), 2)} (${fmt(s?.userUs.get(c), 2)})`),
           fmt(s?.idleBytes),
           fmtRatio(ratio(s?.idleBytes, base?.idleBytes)),
+          fmt(s?.partialBytes),
           fmt(s?.churn),
           fmtRatio(ratio(s?.churn, base?.churn)),
         ];
@@ -196,7 +246,8 @@ export function composeSection(d: DocInput): string {
     'Servers: `node_net` = ../shared/bench/anchors/node_net.mjs; `aionet` = `aionet serve --quiet --transport net`; ' +
       '`aionet_line` = the same with `--framing line` (loadgen expects `Message received\\n`); `native` = `--transport native`; ' +
       "`asyncio` = the chapter's server (anchors/seed_asyncio_port.py, stdout to /dev/null); `bun` = bench/native-bun-listen.ts. " +
-      'CPU µs/msg = server user+system CPU over the measured window / messages (user share from /proc/<pid>/stat in brackets); CPU from loadgen `--server-pid` over the measured window.',
+      'CPU µs/msg = server user+system CPU over the measured window / messages (user share from /proc/<pid>/stat in brackets); CPU from loadgen `--server-pid` over the measured window. ' +
+      'B/conn, partial line = ΔRSS per connection on a fresh `native` server with `--framing line` while each held connection has sent 40 bytes and no newline (the line decoder keeps them).',
     '',
     '### Generator check (`aionet bench` vs the C loadgen, C=100, against node_net)',
     '',
@@ -226,7 +277,7 @@ export function composeSection(d: DocInput): string {
   for (const c of checks(d.summaries, d.gen)) {
     const ok = passes(c);
     lines.push(
-      `- ${ok === undefined ? 'N/A ' : ok ? '**PASS**' : '**FAIL**'} ${c.name}: ${fmtRatio(c.value)}`,
+      `- ${ok === undefined ? 'N/A ' : ok ? '**PASS**' : '**FAIL**'} ${c.name}: ${c.unit === undefined || c.value === undefined ? fmtRatio(c.value) : `${fmt(c.value, c.digits ?? 0)} ${c.unit}`}`,
     );
   }
   lines.push('', '![msgs/s and p99 against connections](benchmarks.svg)', '');

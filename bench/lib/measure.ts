@@ -33,6 +33,8 @@ export interface RoundResult {
   readonly ping: Map<number, Ping>;
   churn?: number;
   idleBytes?: number;
+  /** Bytes per connection with every held connection holding a partial line. */
+  partialBytes?: number;
   warnings: string[];
   /** Busy % of the machine before each measurement and the 1-min load average. */
   quiet: Quiet[];
@@ -199,6 +201,57 @@ async function hold(
   }
 }
 
+/** A partial line: no delimiter, so the server keeps it, and answers nothing. */
+const PARTIAL_LINE = 'a partial line of forty bytes, no end..';
+
+/**
+ * Bytes per connection while every held connection has sent a partial line, which the
+ * server's line decoder keeps: hold with one message each that gets no reply.
+ */
+async function holdPartial(
+  spec: ServerSpec,
+  argv: (port: number) => string[],
+  port: number,
+  loadgen: string,
+  k: Knobs,
+  r: RoundResult,
+): Promise<void> {
+  const server = await Server.start({ ...spec, argv }, port, loadgen);
+  try {
+    await quietCheck(k, r, `${spec.label} partial hold`);
+    const rssBefore = statusKb(server.pid, 'VmRSS');
+    const fdsBefore = socketFds(server.pid);
+    const h = startHold(loadgen, [
+      '--port',
+      String(port),
+      '-c',
+      String(k.holdConns),
+      '--msg',
+      PARTIAL_LINE,
+      '--settle',
+      '1',
+      '--reply-timeout',
+      '2',
+      '--hold',
+      '1',
+    ]);
+    // `verified` comes once the (never answered) replies timed out: every line is held.
+    if (await h.waitPhase('verified', 120_000)) {
+      const rss = statusKb(server.pid, 'VmRSS');
+      const conns = socketFds(server.pid) - fdsBefore;
+      if (conns > 0) r.partialBytes = ((rss - rssBefore) * 1024) / conns;
+      log(
+        `  ${spec.label} partial-line hold: ${rssBefore} -> ${rss} kB over ${conns} conns = ${Math.round(r.partialBytes ?? 0)} B/conn`,
+      );
+    } else {
+      r.warnings.push(`${spec.label} partial hold: never reached phase=verified`);
+    }
+    await h.done;
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function measureServer(
   spec: ServerSpec,
   port: number,
@@ -209,6 +262,9 @@ export async function measureServer(
   try {
     await sweep(spec, port, loadgen, k, r);
     if (spec.full && k.holdConns > 0) await hold(spec, port + 1, loadgen, k, r);
+    if (spec.partialArgv !== undefined && k.holdConns > 0) {
+      await holdPartial(spec, spec.partialArgv, port + 2, loadgen, k, r);
+    }
   } catch (error) {
     r.warnings.push(`${spec.label}: ${(error as Error).message}`);
   }

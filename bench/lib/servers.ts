@@ -50,6 +50,11 @@ export interface ServerSpec {
   readonly replyArgs: readonly string[];
   /** Whether hold and churn are measured too (not for the framing variant). */
   readonly full: boolean;
+  /**
+   * The same server framing lines, for the bytes per connection when every one of 10,000
+   * holds a partial line (issue 6; native only).
+   */
+  readonly partialArgv?: (port: number) => string[];
 }
 
 const aionet =
@@ -96,7 +101,13 @@ export function serverSpecs(shared: string): ServerSpec[] {
     },
   ];
   if (existsSync(join(ROOT, 'native', 'build', 'Release', 'aionet.node'))) {
-    specs.push({ label: 'native', argv: aionet('native', 'none'), replyArgs: [], full: true });
+    specs.push({
+      label: 'native',
+      argv: aionet('native', 'none'),
+      replyArgs: [],
+      full: true,
+      partialArgv: aionet('native', 'line'),
+    });
   }
   if (which('python3')) {
     // The chapter's server, prints and all; its stdout goes to /dev/null like the shared harness.

@@ -90,6 +90,9 @@ export interface Check {
   readonly threshold: number;
   /** `>=` (default) or `<=`. */
   readonly op: '>=' | '<=';
+  /** For an absolute figure rather than a ratio: its unit (printed after the value). */
+  readonly unit?: string;
+  readonly digits?: number;
 }
 
 export function passes(check: Check): boolean | undefined {
