@@ -18,6 +18,8 @@ export interface Summary {
   readonly idleBytes: number | undefined;
   readonly partialBytes: number | undefined;
   readonly rounds: number;
+  /** Each round's result, in round order: for ratios paired within a round. */
+  readonly perRound: readonly RoundResult[];
 }
 
 export function summarize(
@@ -37,23 +39,44 @@ export function summarize(
     idleBytes: median(rounds.map((r) => r.idleBytes)),
     partialBytes: median(rounds.map((r) => r.partialBytes)),
     rounds: rounds.length,
+    perRound: rounds,
   };
 }
 
+/**
+ * The ratio of two servers' figures per round (each round measures every server, one after the
+ * other), and the median of those: on a shared machine whose speed drifts over minutes this is
+ * steadier than the ratio of the two medians, which may come from different rounds.
+ */
+function paired(
+  a: Summary | undefined,
+  b: Summary | undefined,
+  pick: (r: RoundResult) => number | undefined,
+): { value: number | undefined; rounds: number[] } {
+  const rounds: number[] = [];
+  const n = Math.min(a?.perRound.length ?? 0, b?.perRound.length ?? 0);
+  for (let i = 0; i < n; i++) {
+    const value = ratio(pick(a!.perRound[i]!), pick(b!.perRound[i]!));
+    if (value !== undefined) rounds.push(value);
+  }
+  return { value: median(rounds), rounds };
+}
+
 export function checks(s: Map<string, Summary>, gen: readonly GeneratorCheck[]): Check[] {
-  const msgs = (label: string, c: number) => s.get(label)?.msgs.get(c);
+  const msgs = (a: string, b: string, c: number) =>
+    paired(s.get(a), s.get(b), (r) => r.ping.get(c)?.msgs);
   const out: Check[] = [];
   for (const c of [100, 1000]) {
     out.push({
       name: `issue 2: aionet (--transport net) msgs/s at C=${c} / node_net (>= 0.95)`,
-      value: ratio(msgs('aionet', c), msgs('node_net', c)),
+      ...msgs('aionet', 'node_net', c),
       threshold: 0.95,
       op: '>=',
     });
     if (s.has('asyncio')) {
       out.push({
         name: `issue 2: aionet (--transport net) msgs/s at C=${c} / chapter's asyncio (>= 1)`,
-        value: ratio(msgs('aionet', c), msgs('asyncio', c)),
+        ...msgs('aionet', 'asyncio', c),
         threshold: 1,
         op: '>=',
       });
@@ -65,14 +88,14 @@ export function checks(s: Map<string, Summary>, gen: readonly GeneratorCheck[]):
     for (const c of [100, 1000]) {
       out.push({
         name: `issue 2: default \`aionet serve --quiet\` (auto = native) msgs/s at C=${c} / node_net (>= 0.95)`,
-        value: ratio(msgs('native', c), msgs('node_net', c)),
+        ...msgs('native', 'node_net', c),
         threshold: 0.95,
         op: '>=',
       });
       if (s.has('asyncio')) {
         out.push({
           name: `issue 2: default \`aionet serve --quiet\` (auto = native) msgs/s at C=${c} / chapter's asyncio (>= 1)`,
-          value: ratio(msgs('native', c), msgs('asyncio', c)),
+          ...msgs('native', 'asyncio', c),
           threshold: 1,
           op: '>=',
         });
@@ -82,26 +105,30 @@ export function checks(s: Map<string, Summary>, gen: readonly GeneratorCheck[]):
   if (s.has('native')) {
     out.push({
       name: 'issue 2: default `aionet serve --quiet` (auto = native) bytes per idle conn / node_net (<= 1.1)',
-      value: ratio(s.get('native')?.idleBytes, s.get('node_net')?.idleBytes),
+      ...paired(s.get('native'), s.get('node_net'), (r) => r.idleBytes),
       threshold: 1.1,
       op: '<=',
     });
   }
   out.push({
     name: 'issue 2: aionet (--transport net) bytes per idle conn / node_net (<= 1.1)',
-    value: ratio(s.get('aionet')?.idleBytes, s.get('node_net')?.idleBytes),
+    ...paired(s.get('aionet'), s.get('node_net'), (r) => r.idleBytes),
     threshold: 1.1,
     op: '<=',
   });
   out.push({
     name: 'issue 3: --framing line msgs/s at C=100 / --framing none (>= 0.9)',
-    value: ratio(msgs('aionet_line', 100), msgs('aionet', 100)),
+    ...msgs('aionet_line', 'aionet', 100),
     threshold: 0.9,
     op: '>=',
   });
   out.push({
     name: 'issue 4: `aionet bench` msgs/s at C=100 / C loadgen, vs node_net (>= 0.8)',
     value: median(gen.map((g) => ratio(g.aionet, g.c))),
+    rounds: gen.flatMap((g) => {
+      const value = ratio(g.aionet, g.c);
+      return value === undefined ? [] : [value];
+    }),
     threshold: 0.8,
     op: '>=',
   });
@@ -110,14 +137,14 @@ export function checks(s: Map<string, Summary>, gen: readonly GeneratorCheck[]):
   for (const c of [100, 1000]) {
     out.push({
       name: `issue 6: native msgs/s at C=${c} / node_net (>= 1.35)`,
-      value: ratio(msgs('native', c), msgs('node_net', c)),
+      ...msgs('native', 'node_net', c),
       threshold: 1.35,
       op: '>=',
     });
     if (s.has('bun')) {
       out.push({
         name: `issue 6: native msgs/s at C=${c} / Bun.listen (>= 0.95)`,
-        value: ratio(msgs('native', c), msgs('bun', c)),
+        ...msgs('native', 'bun', c),
         threshold: 0.95,
         op: '>=',
       });
@@ -147,7 +174,7 @@ export function checks(s: Map<string, Summary>, gen: readonly GeneratorCheck[]):
   });
   out.push({
     name: 'issue 6: native churn conn/s / node_net (>= 1.35)',
-    value: ratio(native.churn, s.get('node_net')?.churn),
+    ...paired(native, s.get('node_net'), (r) => r.churn),
     threshold: 1.35,
     op: '>=',
   });
@@ -294,7 +321,13 @@ export function composeSection(d: DocInput): string {
         'l',
       ),
     );
-  lines.push('', '### Targets (computed from this run)', '');
+  lines.push(
+    '',
+    '### Targets (computed from this run)',
+    '',
+    'A ratio between two servers is the median of its per-round ratios (listed): each round measures every server, minutes apart, so pairing within a round cancels most of the drift of a shared machine. Absolute figures (µs, bytes) are medians over the rounds.',
+    '',
+  );
   if (maxBusy > d.knobs.quietMax || d.repeats < 3) {
     lines.push(
       `> **Not conclusive:** ${maxBusy > d.knobs.quietMax ? 'other processes loaded the machine during the measurements' : 'fewer than 3 rounds'}; ` +
@@ -305,7 +338,10 @@ export function composeSection(d: DocInput): string {
   for (const c of checks(d.summaries, d.gen)) {
     const ok = passes(c);
     lines.push(
-      `- ${ok === undefined ? 'N/A ' : ok ? '**PASS**' : '**FAIL**'} ${c.name}: ${c.unit === undefined || c.value === undefined ? fmtRatio(c.value) : `${fmt(c.value, c.digits ?? 0)} ${c.unit}`}`,
+      `- ${ok === undefined ? 'N/A ' : ok ? '**PASS**' : '**FAIL**'} ${c.name}: ${c.unit === undefined || c.value === undefined ? fmtRatio(c.value) : `${fmt(c.value, c.digits ?? 0)} ${c.unit}`}` +
+        (c.rounds === undefined || c.rounds.length < 2
+          ? ''
+          : ` (rounds: ${c.rounds.map((r) => r.toFixed(2)).join(', ')})`),
     );
   }
   lines.push('', '![msgs/s and p99 against connections](benchmarks.svg)', '');

@@ -93,6 +93,8 @@ export interface Check {
   /** For an absolute figure rather than a ratio: its unit (printed after the value). */
   readonly unit?: string;
   readonly digits?: number;
+  /** For a paired ratio: each round's, in round order (the value is their median). */
+  readonly rounds?: readonly number[];
 }
 
 export function passes(check: Check): boolean | undefined {

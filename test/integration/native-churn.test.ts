@@ -3,7 +3,8 @@
  * server in its own process: afterwards its open descriptors are exactly what they were before,
  * and the second 50,000 connections leave its resident memory where the first 50,000 did — no
  * socket, slot, queue or transport leaks. (The first ones grow V8's heap to its working size,
- * which it keeps, on either backend; a leak keeps growing.)
+ * which it keeps, on either backend; a leak keeps growing. On a loaded machine the heap may
+ * still be growing over the second half: then a third half must leave it where it was.)
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -84,16 +85,28 @@ describe('native churn', { skip: nativeSkip }, () => {
     const seconds = (Date.now() - started) / 1000;
     await delay(500);
     const fdsAfter = openFds(pid);
-    const rssAfter = rssBytes(pid);
+    let rssAfter = rssBytes(pid);
     const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
     t.diagnostic(
       `${Math.round(TOTAL / seconds)} conn/s; fds ${fds} -> ${fdsAfter}; ` +
         `RSS ${mib(rss)} -> ${mib(rssHalf)} -> ${mib(rssAfter)} MiB`,
     );
     assert.equal(fdsAfter, fds, 'every accepted socket was closed');
+    let grown = rssAfter - rssHalf;
+    if (grown >= RSS_SLACK_BYTES) {
+      // On a loaded machine V8 may still be growing its heap toward its working size (no major
+      // GC yet). A leak grows by as much again over one more half; a heap that reached its
+      // size does not.
+      const before = rssAfter;
+      await churn(port, TOTAL / 2);
+      await delay(500);
+      rssAfter = rssBytes(pid);
+      grown = rssAfter - before;
+      t.diagnostic(`one more half: RSS ${mib(before)} -> ${mib(rssAfter)} MiB`);
+    }
     assert.ok(
-      rssAfter - rssHalf < RSS_SLACK_BYTES,
-      `RSS grew by ${mib(rssAfter - rssHalf)} MiB over the second half`,
+      grown < RSS_SLACK_BYTES,
+      `RSS grew by ${mib(grown)} MiB over each of two halves of ${TOTAL / 2} connections`,
     );
     cli.kill('SIGINT');
     assert.equal(await cli.exited, 0);
