@@ -109,9 +109,20 @@ for (const transport of transports()) {
         assert.deepEqual(ledger.problems, []);
         assert.equal(rstAfterDrain, 0, 'no RST for a connection that drained in time');
         assert.equal(drained.length + reset.length, CONNECTIONS, 'every client saw FIN or RST');
-        // A connection lost just after the nominal deadline but before the (late) drain timer
-        // fired drained as far as the server is concerned: FIN, counted as drained.
-        assert.equal(reset.length, summary.shutdown.aborted, 'the resets are the aborted ones');
+        // Every reset is an abort. The converse has one exception, late at the deadline: a
+        // connection whose graceful close was under way (our FIN out, the peer's not in yet) is
+        // aborted, but a client that had already read the FIN and closed never sees the RST.
+        // (One lost just after the nominal deadline but before the late drain timer fired
+        // counts as drained: FIN too.) Both are clients cut at the deadline that saw a FIN.
+        const cutWithFin = clients.filter(
+          (c) => !inTime.has(c.connId) && c.errorCode === undefined && c.finAt !== undefined,
+        ).length;
+        const aborted = summary.shutdown.aborted;
+        assert.ok(
+          reset.length <= aborted && aborted <= reset.length + cutWithFin,
+          `the resets are the aborted ones: ${reset.length} resets, ${aborted} aborted, ` +
+            `${cutWithFin} cut with a FIN`,
+        );
         assert.ok(result.exitMs <= DRAIN_MS + EXIT_SLACK_MS, `exit after ${ms(result.exitMs)}`);
       } finally {
         fixture.kill();
