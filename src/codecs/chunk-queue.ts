@@ -132,7 +132,11 @@ export class ChunkQueue {
       this.#length -= count + discardAfter;
       return chunk.subarray(start, end);
     }
-    return this.#takeSlow(count, discardAfter);
+    // The rest (the bytes end a chunk, span chunks, or the delimiter does): the chunk itself
+    // when it is taken whole, a view of it, or the copy.
+    const bytes = this.takeInPlace(count, discardAfter);
+    const at = this.#placeStart;
+    return at === 0 && count === bytes.length ? bytes : bytes.subarray(at, at + count);
   }
 
   /**
@@ -165,28 +169,6 @@ export class ChunkQueue {
   /** Where the bytes of the last {@link takeInPlace} start in the buffer it returned. */
   get placeStart(): number {
     return this.#placeStart;
-  }
-
-  /** The rest of `take`: the bytes end a chunk, span chunks, or the delimiter does. */
-  #takeSlow(count: number, discardAfter: number): Buffer {
-    const chunk = this.#chunks[this.#head];
-    if (chunk === undefined) return Buffer.alloc(0);
-    const start = this.#offset;
-    const end = start + count;
-    let frame: Buffer;
-    if (end < chunk.length) {
-      frame = chunk.subarray(start, end);
-      this.#offset = end;
-      this.#length -= count;
-    } else if (end === chunk.length) {
-      frame = start === 0 ? chunk : chunk.subarray(start);
-      this.#dropHead();
-      this.#length -= count;
-    } else {
-      frame = this.#copyOut(count);
-    }
-    if (discardAfter !== 0) this.skip(discardAfter);
-    return frame;
   }
 
   /**

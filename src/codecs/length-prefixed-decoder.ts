@@ -80,6 +80,8 @@ export class LengthPrefixedDecoder implements Decoder<Buffer> {
     const headerSize = this.#headerSize;
     const strip = this.#bytesToStrip;
     let visited = 0;
+    // `next()`'s steps, repeated rather than shared: a helper method returning the length to
+    // take cost both 10-20 % on 64-byte frames (measured); only the taking differs.
     for (;;) {
       let body = this.#bodyLength;
       if (body === HEADER_PENDING) {
