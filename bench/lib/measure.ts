@@ -32,9 +32,9 @@ export interface Ping {
 export interface RoundResult {
   readonly ping: Map<number, Ping>;
   churn?: number;
-  idleBytes?: number;
+  idleBytes?: number | undefined;
   /** Bytes per connection with every held connection holding a partial line. */
-  partialBytes?: number;
+  partialBytes?: number | undefined;
   warnings: string[];
   /** Busy % of the machine before each measurement and the 1-min load average. */
   quiet: Quiet[];
@@ -156,101 +156,89 @@ async function sweep(
   }
 }
 
-/** Bytes per idle connection: ΔRSS / new server socket fds with HOLD_CONNS held (fresh instance). */
-async function hold(
-  spec: ServerSpec,
-  port: number,
-  loadgen: string,
-  k: Knobs,
-  r: RoundResult,
-): Promise<void> {
-  const server = await Server.start(spec, port, loadgen);
-  try {
-    await quietCheck(k, r, `${spec.label} hold`);
-    const rssBefore = statusKb(server.pid, 'VmRSS');
-    const fdsBefore = socketFds(server.pid);
-    const h = startHold(loadgen, [
-      '--port',
-      String(port),
-      '-c',
-      String(k.holdConns),
-      '--settle',
-      '2',
-      '--hold',
-      '1',
-      '--send',
-      '1',
-    ]);
-    if (await h.waitPhase('connected', 120_000)) {
-      await sleep(1000);
-      const rss = statusKb(server.pid, 'VmRSS');
-      const conns = socketFds(server.pid) - fdsBefore;
-      if (conns > 0) r.idleBytes = ((rss - rssBefore) * 1024) / conns;
-      if (conns !== k.holdConns)
-        r.warnings.push(`${spec.label} hold: server holds ${conns} of ${k.holdConns}`);
-      log(
-        `  ${spec.label} hold: ${rssBefore} -> ${rss} kB over ${conns} conns = ${Math.round(r.idleBytes ?? 0)} B/conn`,
-      );
-    } else {
-      r.warnings.push(`${spec.label} hold: never reached phase=connected`);
-    }
-    const fields = await h.done;
-    checkErrors(fields, `${spec.label} hold`, r, k.holdConns);
-  } finally {
-    await server.stop();
-  }
+/** How one hold measurement runs (see `heldBytes`). */
+interface HoldPlan {
+  /** Its name in the log and warnings. */
+  readonly what: string;
+  /** loadgen `hold` flags after the port and the connection count. */
+  readonly args: readonly string[];
+  /** The loadgen phase after which RSS is read, and how long after it. */
+  readonly phase: string;
+  readonly afterMs: number;
+  /** Warn when the server holds fewer connections than asked, and check loadgen's errors. */
+  readonly strict: boolean;
 }
-
-/** A partial line: no delimiter, so the server keeps it, and answers nothing. */
-const PARTIAL_LINE = 'a partial line of forty bytes, no end..';
 
 /**
- * Bytes per connection while every held connection has sent a partial line, which the
- * server's line decoder keeps: hold with one message each that gets no reply.
+ * ΔRSS of a fresh server instance per new server socket with `holdConns` connections held as
+ * `plan` says; undefined when the phase never came (a warning says so).
  */
-async function holdPartial(
+async function heldBytes(
   spec: ServerSpec,
-  argv: (port: number) => string[],
   port: number,
   loadgen: string,
   k: Knobs,
   r: RoundResult,
-): Promise<void> {
-  const server = await Server.start({ ...spec, argv }, port, loadgen);
+  plan: HoldPlan,
+): Promise<number | undefined> {
+  const server = await Server.start(spec, port, loadgen);
   try {
-    await quietCheck(k, r, `${spec.label} partial hold`);
+    await quietCheck(k, r, `${spec.label} ${plan.what}`);
     const rssBefore = statusKb(server.pid, 'VmRSS');
     const fdsBefore = socketFds(server.pid);
-    const h = startHold(loadgen, [
-      '--port',
-      String(port),
-      '-c',
-      String(k.holdConns),
-      '--msg',
-      PARTIAL_LINE,
-      '--settle',
-      '1',
-      '--reply-timeout',
-      '2',
-      '--hold',
-      '1',
-    ]);
-    // `verified` comes once the (never answered) replies timed out: every line is held.
-    if (await h.waitPhase('verified', 120_000)) {
+    const h = startHold(loadgen, ['--port', String(port), '-c', String(k.holdConns), ...plan.args]);
+    let bytes: number | undefined;
+    if (await h.waitPhase(plan.phase, 120_000)) {
+      if (plan.afterMs > 0) await sleep(plan.afterMs);
       const rss = statusKb(server.pid, 'VmRSS');
       const conns = socketFds(server.pid) - fdsBefore;
-      if (conns > 0) r.partialBytes = ((rss - rssBefore) * 1024) / conns;
+      if (conns > 0) bytes = ((rss - rssBefore) * 1024) / conns;
+      if (plan.strict && conns !== k.holdConns)
+        r.warnings.push(`${spec.label} ${plan.what}: server holds ${conns} of ${k.holdConns}`);
       log(
-        `  ${spec.label} partial-line hold: ${rssBefore} -> ${rss} kB over ${conns} conns = ${Math.round(r.partialBytes ?? 0)} B/conn`,
+        `  ${spec.label} ${plan.what}: ${rssBefore} -> ${rss} kB over ${conns} conns = ${Math.round(bytes ?? 0)} B/conn`,
       );
     } else {
-      r.warnings.push(`${spec.label} partial hold: never reached phase=verified`);
+      r.warnings.push(`${spec.label} ${plan.what}: never reached phase=${plan.phase}`);
     }
-    await h.done;
+    const fields = await h.done;
+    if (plan.strict) checkErrors(fields, `${spec.label} ${plan.what}`, r, k.holdConns);
+    return bytes;
   } finally {
     await server.stop();
   }
 }
+
+/** Bytes per idle connection: HOLD_CONNS held, each having sent one message and got its reply. */
+const IDLE_HOLD: HoldPlan = {
+  what: 'hold',
+  args: ['--settle', '2', '--hold', '1', '--send', '1'],
+  phase: 'connected',
+  afterMs: 1000,
+  strict: true,
+};
+
+/**
+ * Bytes per connection while every held connection has sent a partial line (no delimiter: the
+ * server's line decoder keeps it and answers nothing). `verified` comes once the replies that
+ * never come timed out: every line is held by then.
+ */
+const PARTIAL_HOLD: HoldPlan = {
+  what: 'partial-line hold',
+  args: [
+    '--msg',
+    'a partial line of forty bytes, no end..',
+    '--settle',
+    '1',
+    '--reply-timeout',
+    '2',
+    '--hold',
+    '1',
+  ],
+  phase: 'verified',
+  afterMs: 0,
+  strict: false,
+};
 
 export async function measureServer(
   spec: ServerSpec,
@@ -261,9 +249,12 @@ export async function measureServer(
   const r: RoundResult = { ping: new Map(), warnings: [], quiet: [] };
   try {
     await sweep(spec, port, loadgen, k, r);
-    if (spec.full && k.holdConns > 0) await hold(spec, port + 1, loadgen, k, r);
+    if (spec.full && k.holdConns > 0) {
+      r.idleBytes = await heldBytes(spec, port + 1, loadgen, k, r, IDLE_HOLD);
+    }
     if (spec.partialArgv !== undefined && k.holdConns > 0) {
-      await holdPartial(spec, spec.partialArgv, port + 2, loadgen, k, r);
+      const lines = { ...spec, argv: spec.partialArgv };
+      r.partialBytes = await heldBytes(lines, port + 2, loadgen, k, r, PARTIAL_HOLD);
     }
   } catch (error) {
     r.warnings.push(`${spec.label}: ${(error as Error).message}`);
