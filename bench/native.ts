@@ -22,6 +22,8 @@ import { cpSync, existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PARTIAL_HOLD_ARGS } from './lib/measure.js';
+import { aionetServe } from './lib/servers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED_BENCH = process.env.SHARED_BENCH ?? join(ROOT, '..', 'shared', 'bench');
@@ -43,26 +45,11 @@ interface ServerSpec {
 }
 
 const bun = join(ROOT, 'node_modules', '.bin', 'bun');
-const cli = join(ROOT, 'bin', 'aionet.js');
 const aionet =
   (transport: string) =>
-  (port: number, framing = 'none'): string[] => [
-    process.execPath,
-    cli,
-    'serve',
-    '--quiet',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--transport',
-    transport,
-    '--framing',
-    framing,
-    // The transport's own figures: no per-connection logging wrapper (docs/operations.md).
-    '--log-level',
-    'error',
-  ];
+  (port: number, framing = 'none'): string[] =>
+    // The transport's own figures: nothing logged per connection (docs/operations.md).
+    aionetServe(port, transport, framing, ['--log-level', 'error']);
 
 const SERVERS: ServerSpec[] = [
   {
@@ -284,18 +271,7 @@ async function round(spec: ServerSpec): Promise<Round> {
     const base2 = server.rssBytes();
     const withFrames = await holdRss(
       server,
-      [
-        '-c',
-        String(HOLD_CONNS),
-        '--msg',
-        'a partial line of forty bytes, no end..',
-        '--settle',
-        '1',
-        '--reply-timeout',
-        '2',
-        '--hold',
-        '1',
-      ],
+      ['-c', String(HOLD_CONNS), ...PARTIAL_HOLD_ARGS],
       'verified',
     );
     await server.stop();

@@ -223,18 +223,20 @@ const IDLE_HOLD: HoldPlan = {
  * server's line decoder keeps it and answers nothing). `verified` comes once the replies that
  * never come timed out: every line is held by then.
  */
+export const PARTIAL_HOLD_ARGS: readonly string[] = [
+  '--msg',
+  'a partial line of forty bytes, no end..',
+  '--settle',
+  '1',
+  '--reply-timeout',
+  '2',
+  '--hold',
+  '1',
+];
+
 const PARTIAL_HOLD: HoldPlan = {
   what: 'partial-line hold',
-  args: [
-    '--msg',
-    'a partial line of forty bytes, no end..',
-    '--settle',
-    '1',
-    '--reply-timeout',
-    '2',
-    '--hold',
-    '1',
-  ],
+  args: PARTIAL_HOLD_ARGS,
   phase: 'verified',
   afterMs: 0,
   strict: false,

@@ -57,9 +57,14 @@ export interface ServerSpec {
   readonly partialArgv?: (port: number) => string[];
 }
 
-const aionet =
-  (transport: string, framing: string) =>
-  (port: number): string[] => [
+/** The command line of `aionet serve --quiet` on 127.0.0.1:`port`, with `extra` flags last. */
+export function aionetServe(
+  port: number,
+  transport: string,
+  framing: string,
+  extra: readonly string[] = [],
+): string[] {
+  return [
     process.execPath,
     join(ROOT, 'bin', 'aionet.js'),
     'serve',
@@ -72,7 +77,14 @@ const aionet =
     transport,
     '--framing',
     framing,
+    ...extra,
   ];
+}
+
+const aionet =
+  (transport: string, framing: string) =>
+  (port: number): string[] =>
+    aionetServe(port, transport, framing);
 
 function which(cmd: string): boolean {
   try {
