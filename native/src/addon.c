@@ -208,6 +208,23 @@ static void on_cleanup(napi_async_cleanup_hook_handle handle, void *data) {
   }
 }
 
+/* The memory of an (Int32Array, Uint8Array) pair shared with JavaScript; 0 (nothing thrown)
+ * when either is of another kind. */
+static int get_shared_pair(napi_env env, napi_value ints, napi_value bytes, int32_t **int_data,
+                           size_t *int_count, uint8_t **byte_data, size_t *byte_size) {
+  napi_typedarray_type type;
+  void *a = NULL, *b = NULL;
+  if (napi_get_typedarray_info(env, ints, &type, int_count, &a, NULL, NULL) != napi_ok ||
+      type != napi_int32_array ||
+      napi_get_typedarray_info(env, bytes, &type, byte_size, &b, NULL, NULL) != napi_ok ||
+      type != napi_uint8_array) {
+    return 0;
+  }
+  *int_data = a;
+  *byte_data = b;
+  return 1;
+}
+
 /* init(records: Int32Array, data: Uint8Array, receiver: object): starts the engine. */
 static napi_value js_init(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -219,16 +236,11 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_AIONET_NATIVE", "the native engine is already initialised");
     return NULL;
   }
-  napi_typedarray_type type;
   size_t records_length = 0, data_length = 0;
-  void *records = NULL, *bytes = NULL;
+  int32_t *records = NULL;
+  uint8_t *bytes = NULL;
   if (argc < 3 ||
-      napi_get_typedarray_info(env, argv[0], &type, &records_length, &records, NULL, NULL) !=
-          napi_ok ||
-      type != napi_int32_array ||
-      napi_get_typedarray_info(env, argv[1], &type, &data_length, &bytes, NULL, NULL) !=
-          napi_ok ||
-      type != napi_uint8_array) {
+      !get_shared_pair(env, argv[0], argv[1], &records, &records_length, &bytes, &data_length)) {
     napi_throw_type_error(env, "ERR_AIONET_NATIVE", "init(Int32Array, Uint8Array, object)");
     return NULL;
   }
@@ -426,11 +438,10 @@ static napi_value js_set_write_batch(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   addon_t *addon = args(env, info, 2, argv);
   if (addon == NULL) return NULL;
-  napi_typedarray_type type;
   size_t count = 0, size = 0;
-  void *triples = NULL, *bytes = NULL;
-  if (napi_get_typedarray_info(env, argv[0], &type, &count, &triples, NULL, NULL) != napi_ok ||
-      type != napi_int32_array || !get_bytes(env, argv[1], (uint8_t **)&bytes, &size)) {
+  int32_t *triples = NULL;
+  uint8_t *bytes = NULL;
+  if (!get_shared_pair(env, argv[0], argv[1], &triples, &count, &bytes, &size)) {
     napi_throw_type_error(env, "ERR_AIONET_NATIVE", "expected an Int32Array and a Uint8Array");
     return NULL;
   }
