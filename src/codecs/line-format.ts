@@ -67,25 +67,23 @@ export function resolveLineFormat(options: LineFormatOptions): LineFormat {
     (strip !== undefined && typeof strip !== 'boolean') ||
     (max !== undefined && typeof max !== 'number')
   ) {
-    return makeFormat(
-      typeof given === 'string' ? Buffer.from(given, 'utf8') : Buffer.from(given),
-      options,
-    );
+    return makeFormat(given, options);
   }
   // Unambiguous: only the delimiter, last, can hold a NUL.
   const key = `${strip}\0${max}\0${given}`;
   const shared = sharedFormats.get(key);
   if (shared !== undefined) return shared;
-  const format = makeFormat(Buffer.from(given, 'utf8'), options);
+  const format = makeFormat(given, options);
   if (sharedFormats.size < SHARED_FORMATS_MAX) sharedFormats.set(key, format);
   return format;
 }
 
 /**
- * Checks the options around `delimiter`, a private copy: a caller who later changes its array
- * cannot change the format.
+ * Checks the options around `given`, of which the format keeps a private copy (a string as
+ * UTF-8): a caller who later changes its array cannot change the format.
  */
-function makeFormat(delimiter: Buffer, options: LineFormatOptions): LineFormat {
+function makeFormat(given: string | Uint8Array, options: LineFormatOptions): LineFormat {
+  const delimiter = typeof given === 'string' ? Buffer.from(given, 'utf8') : Buffer.from(given);
   if (delimiter.length === 0) throw new InvalidArgumentError('delimiter must not be empty');
   const isNewline = delimiter.length === 1 && delimiter[0] === NEWLINE;
   const stripCarriageReturn = options.stripCarriageReturn ?? isNewline;
