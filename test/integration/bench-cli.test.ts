@@ -3,42 +3,13 @@
  * with the usage text), the `--json` object, and a run that ends by itself.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ERROR_KINDS } from '../../src/bench/error-kinds.js';
+import { runBenchCli as runCli } from '../helpers/bench-cli.js';
 import { refusedPort, startServer, type TestServer } from '../helpers/bench-servers.js';
-
-const ENTRY = fileURLToPath(new URL('../../src/cli/bench-entry.ts', import.meta.url));
 
 /** Start-up of a child running TypeScript, on a loaded machine, in milliseconds. */
 const STARTUP_MS = 8000;
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function runCli(args: string[]): Promise<Outcome> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => {
-      stdout += data.toString();
-    });
-    child.stderr.on('data', (data: Buffer) => {
-      stderr += data.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - start }));
-  });
-}
 
 describe('aionet bench (child process)', () => {
   let server: TestServer;

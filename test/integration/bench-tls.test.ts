@@ -4,35 +4,14 @@
  * that does not verify counted as errors, and the flag rules.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createServer } from '../../src/create-server.js';
 import { Protocol } from '../../src/protocol.js';
 import type { Server } from '../../src/server.js';
 import type { Transport } from '../../src/transport.js';
+import { runBenchCli as bench } from '../helpers/bench-cli.js';
 import { makeTestPki, type TestPki } from '../helpers/tls-certs.js';
 import { toolSkip } from '../helpers/tools.js';
-
-const ENTRY = fileURLToPath(new URL('../../src/cli/bench-entry.ts', import.meta.url));
-
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => {
-      stdout += data.toString();
-    });
-    child.stderr.on('data', (data: Buffer) => {
-      stderr += data.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 class Chapter extends Protocol {
   #transport!: Transport;

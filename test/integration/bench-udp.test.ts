@@ -4,33 +4,12 @@
  * drops every other datagram, `refused` where nothing listens, and the flag rules.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createDatagramEndpoint } from '../../src/udp/create-datagram-endpoint.js';
 import { DatagramProtocolBase } from '../../src/udp/datagram-protocol.js';
 import type { DatagramAddress, DatagramTransport } from '../../src/udp/datagram-transport.js';
 import { DatagramMessageProtocol } from '../../src/udp/message-protocol.js';
-
-const ENTRY = fileURLToPath(new URL('../../src/cli/bench-entry.ts', import.meta.url));
-
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => {
-      stdout += data.toString();
-    });
-    child.stderr.on('data', (data: Buffer) => {
-      stderr += data.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runBenchCli as bench } from '../helpers/bench-cli.js';
 
 /** Answers every other datagram only: the rest are "lost". */
 class Lossy extends DatagramProtocolBase {
