@@ -71,14 +71,13 @@ export function errorKey(error: unknown): string {
   return `UNTYPED:${(error as Error)?.name ?? typeof error}`;
 }
 
+/** A connection's record before anything happened on it. */
+function newRecord(): ConnRecord {
+  return { id: undefined, seqs: [], lostCalls: 0, lost: undefined, lostAt: 0 };
+}
+
 export class LedgerProtocol extends FramedProtocol<Buffer, Uint8Array> {
-  readonly record: ConnRecord = {
-    id: undefined,
-    seqs: [],
-    lostCalls: 0,
-    lost: undefined,
-    lostAt: 0,
-  };
+  readonly record: ConnRecord = newRecord();
   readonly #book: LedgerBook;
   readonly #settings: HandlerSettings;
   #busy = false;
@@ -193,13 +192,7 @@ export class LedgerProtocol extends FramedProtocol<Buffer, Uint8Array> {
 
 /** Framing `none`: answers every read with `ok\n`, whatever the bytes (the chapter's server). */
 export class ReadReplyProtocol extends Protocol {
-  readonly record: ConnRecord = {
-    id: undefined,
-    seqs: [],
-    lostCalls: 0,
-    lost: undefined,
-    lostAt: 0,
-  };
+  readonly record: ConnRecord = newRecord();
   readonly #book: LedgerBook;
   #transport: Transport | undefined;
 
