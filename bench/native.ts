@@ -4,8 +4,8 @@
  * and Bun.listen (the `bun` dev dependency). Each server runs pinned to CPU 0, the load
  * generator to CPU 1; the servers take turns in each round and the figures are medians.
  *
- * `aionet serve` runs with `--log-level error`: at the default level it wraps every protocol to log
- * connection ends, which costs per-connection memory on either transport.
+ * `aionet serve` runs with `--log-level error`, so nothing is kept per connection for logging
+ * (on `net` the error log otherwise asks each socket for its peer: see docs/operations.md).
  *
  * Per server and round: msgs/s at 100 and 1,000 connections (5 s each after a 2 s warm-up run)
  * with the server's user CPU per message (utime from /proc/<pid>/stat over the measured run);
