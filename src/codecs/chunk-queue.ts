@@ -29,7 +29,10 @@ const MAX_NATIVE_UINT = 6;
 const BYTE = 256;
 
 export class ChunkQueue {
-  /** Live chunks are `#chunks[#head..]`; slots before `#head` hold `EMPTY`. */
+  /**
+   * Live chunks are `#chunks[#head..]`; slots before `#head` hold `EMPTY`. When the queue is
+   * empty `#head` may equal the array's length (see `#dropHead`).
+   */
   #chunks: Buffer[] = [];
   #head = 0;
   /** Bytes of `#chunks[#head]` already consumed. */
@@ -126,17 +129,19 @@ export class ChunkQueue {
     const chunk = this.#chunks[this.#head];
     const start = this.#offset;
     const end = start + count;
-    // The hot path, kept small enough to inline: the bytes and what follows lie in the head.
-    if (chunk !== undefined && end + discardAfter < chunk.length) {
-      this.#offset = end + discardAfter;
+    const after = end + discardAfter;
+    // The hot path, kept small enough to inline: the bytes and what follows lie in the head
+    // (a read holding exactly one line ends with its delimiter: the usual case).
+    if (chunk !== undefined && after <= chunk.length) {
       this.#length -= count + discardAfter;
-      return chunk.subarray(start, end);
+      if (after < chunk.length) this.#offset = after;
+      else this.#dropHead();
+      return start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
     }
-    // The rest (the bytes end a chunk, span chunks, or the delimiter does): the chunk itself
-    // when it is taken whole, a view of it, or the copy.
-    const bytes = this.takeInPlace(count, discardAfter);
-    const at = this.#placeStart;
-    return at === 0 && count === bytes.length ? bytes : bytes.subarray(at, at + count);
+    // The bytes span chunks: copied once.
+    const copy = this.#copyOut(count);
+    if (discardAfter !== 0) this.skip(discardAfter);
+    return copy;
   }
 
   /**
@@ -147,16 +152,11 @@ export class ChunkQueue {
     this.#cursorIndex = -1;
     const chunk = this.#chunks[this.#head];
     const start = this.#offset;
-    const end = start + count;
-    if (chunk !== undefined && end + discardAfter < chunk.length) {
-      this.#offset = end + discardAfter;
+    const after = start + count + discardAfter;
+    if (chunk !== undefined && after <= chunk.length) {
       this.#length -= count + discardAfter;
-      this.#placeStart = start;
-      return chunk;
-    }
-    if (chunk !== undefined && end <= chunk.length) {
-      // In the head chunk, which the bytes or what is discarded after them end.
-      this.skip(count + discardAfter);
+      if (after < chunk.length) this.#offset = after;
+      else this.#dropHead();
       this.#placeStart = start;
       return chunk;
     }
@@ -284,8 +284,13 @@ export class ChunkQueue {
     this.#head++;
     this.#offset = 0;
     if (this.#head === chunks.length) {
-      chunks.length = 0;
-      this.#head = 0;
+      // Empty. A one-slot array (a read that held whole frames) is left as it is, its head
+      // past its end: the next push starts a new array anyway, and setting `length` is a call
+      // into the runtime on every message. A longer one is cut, not to keep its slots.
+      if (chunks.length > 1) {
+        chunks.length = 0;
+        this.#head = 0;
+      }
     } else if (this.#head >= COMPACT_AFTER_DROPS && this.#head * 2 >= chunks.length) {
       chunks.copyWithin(0, this.#head);
       chunks.length -= this.#head;

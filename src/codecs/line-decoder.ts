@@ -69,6 +69,9 @@ export class LineDecoder implements Decoder<Buffer> {
   next(): Buffer | undefined {
     if (this.#failure !== undefined) throw this.#failure;
     const queue = this.#queue;
+    // Asked again after the last line of a read: nothing is buffered, so nothing to search
+    // or check (`#scanned` is 0 whenever the queue is empty).
+    if (queue.length === 0) return undefined;
     const format = this.format;
     const at = queue.indexOf(format.delimiter, this.#scanned);
     // The hot path, small enough for V8 to inline: a whole line that fits.
@@ -99,6 +102,7 @@ export class LineDecoder implements Decoder<Buffer> {
     // `next()`'s hot path, repeated rather than shared: moving it into a helper method cost
     // both 10-20 % on 64-byte lines (measured); only the taking differs.
     for (;;) {
+      if (queue.length === 0) return visited;
       const at = queue.indexOf(delimiter, this.#scanned);
       if (at !== -1 && !this.#discarding) {
         const length =

@@ -20,6 +20,7 @@ import {
 
 const EV_DATA = 1;
 const EV_EOF = 3;
+const EV_WRITTEN = 4;
 const EV_ACCEPTED = 6;
 const SLOT_BITS = 22;
 
@@ -333,5 +334,33 @@ describe('native loop: writes deferred to the end of a batch', () => {
     const [offset, length] = engine.put(0, 'hi');
     loop.onBatch(engine.batch([[EV_DATA, 1, offset, length]]));
     assert.deepEqual(protocol.kinds(), ['made', 'data', 'pause']);
+  });
+
+  it("a write the kernel took whole changes nothing; the queue's drain still resumes", () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    let answer = 100_000;
+    engine.binding.writeBatch = (count: number) => {
+      for (let i = 0; i < count; i++) engine.triples[i * 3 + 1] = answer;
+      return 0;
+    };
+    const protocol = new FlowRecordingProtocol({
+      onData: (_data, transport) => transport.write(REPLY),
+    });
+    const { transport } = connection(loop, 1, protocol);
+    const [offset, length] = engine.put(0, 'hi');
+    loop.onBatch(engine.batch([[EV_DATA, 1, offset, length]]));
+    assert.equal(transport.getWriteBufferSize(), 100_000);
+    // The engine flushed its queue (EV_WRITTEN 0) and then took the next reply whole: the
+    // answer 0 needs no call back, the drain record resumes the protocol.
+    answer = 0;
+    loop.onBatch(
+      engine.batch([
+        [EV_DATA, 1, offset, length],
+        [EV_WRITTEN, 1, 0],
+      ]),
+    );
+    assert.equal(transport.getWriteBufferSize(), 0);
+    assert.deepEqual(protocol.kinds(), ['made', 'data', 'pause', 'data', 'resume']);
   });
 });
