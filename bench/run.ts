@@ -9,15 +9,21 @@
  * message, bytes per idle connection (HOLD_CONNS held), churn conn/s, and `aionet bench` against
  * the C loadgen. bench/native.ts remains the native transport's own deeper comparison.
  *
+ * After the rounds, an interleaved phase (bench/lib/interleaved.ts) keeps every server up and
+ * takes short pingpong slices from each in turn at C=100 and 1,000: the throughput ratios and
+ * the pooled user CPU per message of the targets come from it.
+ *
  * Env knobs (defaults): CLIST="1 100 1000 10000" DURATION=5 WARMUP=2 REPEATS=3 HOLD_CONNS=10000
  *   CHURN_CONC=64 ONLY=node_net,aionet,... QUIET_MAX=25 QUIET_TRIES=3 PORT=7700 (7700-7799)
+ *   SLICES=10 SLICE_SECONDS=2 SLICE_WARMUP=1 (SLICES=0: no interleaved phase)
  *   OUT=docs/benchmarks.md SHARED_BENCH LOADGEN
- * Quick run (~4 min): REPEATS=1 DURATION=2 WARMUP=1 CLIST="1 100 1000" npm run bench
+ * Quick run (~6 min): REPEATS=1 DURATION=2 WARMUP=1 SLICES=2 CLIST="1 100 1000" npm run bench
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { composeSection, seriesOf, summarize } from './lib/doc.js';
+import { type Interleaved, interleave } from './lib/interleaved.js';
 import {
   type GeneratorCheck,
   generatorCheck,
@@ -46,6 +52,9 @@ const knobs: Knobs = {
   quietTries: Number(env('QUIET_TRIES', '3')),
 };
 const REPEATS = Math.max(1, Number(env('REPEATS', '3')));
+const SLICES = Math.max(0, Number(env('SLICES', '10')));
+const SLICE_SECONDS = Math.max(1, Number(env('SLICE_SECONDS', '2')));
+const SLICE_WARMUP = Math.max(0, Number(env('SLICE_WARMUP', '1')));
 const BASE_PORT = Number(env('PORT', '7700'));
 const OUT = resolve(ROOT, env('OUT', 'docs/benchmarks.md'));
 const SVG = OUT.replace(/\.md$/, '.svg');
@@ -59,7 +68,17 @@ const shared = sharedBench();
 const loadgen = loadgenPath(shared);
 const specs = serverSpecs(shared).filter((s) => only === undefined || only.includes(s.label));
 const started = new Date();
-const command = ['CLIST', 'DURATION', 'WARMUP', 'REPEATS', 'HOLD_CONNS', 'ONLY', 'QUIET_TRIES']
+const command = [
+  'CLIST',
+  'DURATION',
+  'WARMUP',
+  'REPEATS',
+  'HOLD_CONNS',
+  'ONLY',
+  'QUIET_TRIES',
+  'SLICES',
+  'SLICE_SECONDS',
+]
   .filter((k) => process.env[k] !== undefined)
   .map((k) => `${k}=${JSON.stringify(process.env[k])}`)
   .concat('npm run bench')
@@ -99,11 +118,27 @@ for (let round = 0; round < REPEATS; round++) {
   }
 }
 
+let slices: Interleaved | undefined;
+const sliceClist = knobs.clist.filter((c) => c === 100 || c === 1000);
+if (SLICES > 0 && sliceClist.length > 0) {
+  console.log(`interleaved phase: ${SLICES} slices at C=${sliceClist.join(',')}`);
+  slices = await interleave(specs, nextPort, loadgen, {
+    clist: sliceClist,
+    slices: SLICES,
+    seconds: SLICE_SECONDS,
+    warmup: SLICE_WARMUP,
+  });
+}
+
 const summaries = new Map(
   specs.map((s) => [s.label, summarize(s.label, results.get(s.label) ?? [], knobs.clist)] as const),
 );
 const all = [...results.values()].flat();
-const warnings = [...all.flatMap((r) => r.warnings), ...gen.flatMap((g) => g.warnings)];
+const warnings = [
+  ...all.flatMap((r) => r.warnings),
+  ...gen.flatMap((g) => g.warnings),
+  ...(slices?.warnings ?? []),
+];
 const busy = all.flatMap((r) => r.quiet.map((q) => q.busy));
 const loads = all.flatMap((r) => r.quiet.map((q) => q.load1));
 const minutes = (Date.now() - started.getTime()) / 60_000;
@@ -121,6 +156,7 @@ const section = composeSection({
   warnings,
   busy,
   loads,
+  ...(slices === undefined ? {} : { slices }),
 });
 let existing: string | undefined;
 try {

@@ -120,6 +120,13 @@ export function serverSpecs(shared: string): ServerSpec[] {
       full: true,
       partialArgv: aionet('native', 'line'),
     });
+    // The default command with line framing (auto = native here): issue 3's line-framing ratio.
+    specs.push({
+      label: 'native_line',
+      argv: aionet('native', 'line'),
+      replyArgs: ['--reply', 'Message received\\n'],
+      full: false,
+    });
   }
   if (which('python3')) {
     // The chapter's server, prints and all; its stdout goes to /dev/null like the shared harness.

@@ -93,8 +93,12 @@ export interface Check {
   /** For an absolute figure rather than a ratio: its unit (printed after the value). */
   readonly unit?: string;
   readonly digits?: number;
-  /** For a paired ratio: each round's, in round order (the value is their median). */
+  /** For a paired ratio: each round's (or slice's), in order (the value is their median). */
   readonly rounds?: readonly number[];
+  /** What `rounds` are: the suite's rounds (the default) or interleaved slices. */
+  readonly basis?: 'slices' | 'rounds';
+  /** For a ratio from slices: the ratio of the two servers' best slices. */
+  readonly best?: number | undefined;
 }
 
 export function passes(check: Check): boolean | undefined {

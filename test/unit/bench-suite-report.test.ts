@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checks, composeSection, seriesOf, summarize } from '../../bench/lib/doc.js';
+import { type Interleaved, sliceOrder, sliceRatio } from '../../bench/lib/interleaved.js';
 import type { RoundResult } from '../../bench/lib/measure.js';
 import { chart, replaceSection, SECTION_END, SECTION_START } from '../../bench/lib/report.js';
 import { median, num, parseBenchJson, parseResult, passes, ratio } from '../../bench/lib/stats.js';
@@ -75,6 +76,71 @@ test('targets are computed from the medians', () => {
   assert.equal(passes(byName('idle conn')!), true);
   assert.equal(passes(byName('framing line')!), false);
   assert.equal(passes(byName('aionet bench')!), true);
+});
+
+test('slices rotate and reverse, so no server keeps its place or its neighbour', () => {
+  const servers = ['a', 'b', 'c'];
+  const orders = [0, 1, 2, 3].map((i) => sliceOrder(servers, i).join(''));
+  assert.deepEqual(orders, ['abc', 'acb', 'cab', 'cba']);
+  for (const order of orders) assert.deepEqual([...order].sort(), servers);
+});
+
+/** A phase's figures: per server, msgs/s of each slice at C=100. */
+function slicesOf(msgs: Record<string, (number | undefined)[]>, userUs?: number): Interleaved {
+  return {
+    knobs: { clist: [100], slices: 4, seconds: 2, warmup: 1 },
+    figures: new Map(
+      Object.entries(msgs).map(([label, list]) => [
+        label,
+        new Map([[100, { msgs: list, cpuUs: 5, ...(userUs === undefined ? {} : { userUs }) }]]),
+      ]),
+    ),
+    warnings: [],
+  };
+}
+
+test('a ratio from slices pairs each slice, and reports the best slices beside the median', () => {
+  // The machine slowed slices 2 and 3 for whichever server ran then: pairing cancels it.
+  const run = slicesOf({ line: [95, 60, 50, 96], none: [100, 62, 55, 100] });
+  const r = sliceRatio(run, 'line', 'none', 100)!;
+  assert.deepEqual(
+    r.rounds.map((x) => x.toFixed(3)),
+    ['0.950', '0.968', '0.909', '0.960'],
+  );
+  assert.equal(r.value!.toFixed(3), '0.955');
+  assert.equal(r.best, 0.96);
+  assert.equal(r.basis, 'slices');
+  // A failed slice is left out of the pairs; a server the phase did not run gives nothing.
+  assert.deepEqual(
+    sliceRatio(slicesOf({ a: [1, undefined], b: [2, 2] }), 'a', 'b', 100)?.rounds,
+    [0.5],
+  );
+  assert.equal(sliceRatio(run, 'line', 'missing', 100), undefined);
+  assert.equal(sliceRatio(run, 'line', 'none', 1000), undefined);
+});
+
+test('targets take throughput ratios and user CPU from the slices when the phase ran', () => {
+  const rounds = new Map([
+    ['node_net', summarize('node_net', [round({ 100: 100, 1000: 100 }, 3000, 9000)], [100, 1000])],
+    ['native', summarize('native', [round({ 100: 100, 1000: 150 }, 300, 15000)], [100, 1000])],
+    ['native_line', summarize('native_line', [round({ 100: 80 }, 0, 0)], [100, 1000])],
+  ]);
+  const byName = (list: ReturnType<typeof checks>, part: string) =>
+    list.find((c) => c.name.includes(part));
+  const withoutSlices = checks(rounds, []);
+  assert.equal(passes(byName(withoutSlices, 'auto = native) --framing line')!), false);
+  assert.equal(byName(withoutSlices, 'native user CPU µs per message at C=100')?.value, 6);
+  const run = slicesOf({ node_net: [100, 100], native: [140, 100], native_line: [133, 95] }, 0.55);
+  const withSlices = checks(rounds, [], run);
+  const line = byName(withSlices, 'auto = native) --framing line')!;
+  assert.equal(passes(line), true);
+  assert.equal(line.basis, 'slices');
+  assert.equal(line.value!.toFixed(3), '0.950');
+  const cpu = byName(withSlices, 'native user CPU µs per message at C=100')!;
+  assert.equal(cpu.value, 0.55);
+  assert.match(cpu.name, /pooled over the interleaved slices/);
+  // C=1000 was not in the phase: its ratio still comes from the rounds.
+  assert.equal(byName(withSlices, 'native msgs/s at C=1000 / node_net')?.value, 1.5);
 });
 
 test('the section names the command, warns of a busy machine and prints PASS/FAIL', () => {
