@@ -118,14 +118,26 @@ export async function startServer(behavior: Behavior): Promise<TestServer> {
   };
 }
 
-/** A loopback port nobody listens on: bound on port 0, then released. */
-export async function refusedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
+/**
+ * A loopback address where every connect is refused: 127.0.0.2 at a port that an idle listener
+ * holds on 127.0.0.1 until `close()`. A port merely bound and released could be taken meanwhile
+ * by a concurrent test's server (on 0.0.0.0, say), which would then answer; held on 127.0.0.1 it
+ * cannot be, and nothing listens on 127.0.0.2.
+ */
+export async function refusedTarget(): Promise<{
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}> {
+  const holder = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const address = holder.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
+  return {
+    host: '127.0.0.2',
+    port: address.port,
+    close: () => new Promise<void>((resolve) => holder.close(() => resolve())),
+  };
 }
 
 /** A listener that never accepts: its accept queue fills, and later connects hang. */

@@ -6,23 +6,24 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ERROR_KINDS } from '../../src/bench/error-kinds.js';
 import { runBenchCli as runCli } from '../helpers/bench-cli.js';
-import { refusedPort, startServer, type TestServer } from '../helpers/bench-servers.js';
+import { refusedTarget, startServer, type TestServer } from '../helpers/bench-servers.js';
 
 /** Start-up of a child running TypeScript, on a loaded machine, in milliseconds. */
 const STARTUP_MS = 8000;
 
 describe('aionet bench (child process)', () => {
   let server: TestServer;
-  let refused: number;
+  let refused: Awaited<ReturnType<typeof refusedTarget>>;
   const quick = ['-c', '2', '-w', '0', '-d', '0.5'];
 
   before(async () => {
     server = await startServer({ kind: 'correct' });
-    refused = await refusedPort();
+    refused = await refusedTarget();
   });
 
   after(async () => {
     await server.close();
+    await refused.close();
   });
 
   test('--json prints one object with the documented fields, and exits 0', async () => {
@@ -90,8 +91,10 @@ describe('aionet bench (child process)', () => {
 
   test('errors=0 fails against a refused port', async () => {
     const { code, stdout } = await runCli([
+      '--host',
+      refused.host,
       '--port',
-      `${refused}`,
+      `${refused.port}`,
       ...quick,
       '--assert',
       'errors=0',

@@ -10,7 +10,7 @@ import { runBench } from '../../src/bench/runner.js';
 import type { BenchSummary } from '../../src/bench/summary.js';
 import {
   type Behavior,
-  refusedPort,
+  refusedTarget,
   type StuckListener,
   startServer,
   startStuckListener,
@@ -51,7 +51,7 @@ describe('bench against misbehaving servers', () => {
     close: { kind: 'close', after: 5 },
     silent: { kind: 'silent' },
   };
-  let refused = 0;
+  let refused: Awaited<ReturnType<typeof refusedTarget>>;
   let stuck: StuckListener;
 
   before(async () => {
@@ -59,12 +59,13 @@ describe('bench against misbehaving servers', () => {
     for (const [name, behavior] of Object.entries(behaviors)) {
       servers.set(name, await startServer(behavior));
     }
-    refused = await refusedPort();
+    refused = await refusedTarget();
   });
 
   after(async () => {
     await Promise.all([...servers.values()].map((server) => server.close()));
     await stuck.close();
+    await refused.close();
   });
 
   const port = (name: string): string => String(servers.get(name)?.port);
@@ -120,7 +121,10 @@ describe('bench against misbehaving servers', () => {
   });
 
   test('a port nobody listens on is refused, retried at a bounded pace', async () => {
-    const summary = await bench(['--port', String(refused), ...common], 500);
+    const summary = await bench(
+      ['--host', refused.host, '--port', String(refused.port), ...common],
+      500,
+    );
     assert.deepEqual(nonZeroKinds(summary), ['refused']);
     assert.equal(summary.messages, 0);
     assert.equal(summary.connected, 0);
