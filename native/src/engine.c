@@ -12,7 +12,9 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
 #include <sys/syscall.h>
+#endif
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -64,10 +66,10 @@ typedef struct peer_address {
 } peer_address_t;
 
 /*
- * 64 bytes, one cache line (pages are allocated line-aligned): what every message touches
- * (descriptor, flags, generation, interest, the queue's size) comes first, the peer address,
- * read only to name a peer, last. With 1,000 busy connections the kernel's own data evicts
- * the slots between two messages, so each line a message touches is a miss.
+ * One cache line (64 bytes on x86-64; pages are allocated line-aligned): what every message
+ * touches (descriptor, flags, generation, interest, the queue's size) comes first, the peer
+ * address, read only to name a peer, last. With 1,000 busy connections the kernel's own data
+ * evicts the slots between two messages, so each line a message touches is a miss.
  */
 typedef struct slot {
   int fd;
@@ -87,7 +89,7 @@ typedef struct slot {
   peer_address_t peer;
 } slot_t;
 
-_Static_assert(sizeof(slot_t) == 64, "a slot is one cache line");
+_Static_assert(sizeof(slot_t) <= 64, "a slot fits one cache line");
 #define SLOT_ALIGN 64
 
 struct engine {
@@ -282,6 +284,7 @@ static void lose(engine_t *e, slot_t *s, int32_t id, int error) {
  * engine's user time at 1,000 connections), and the engine never cancels a thread. Same calls,
  * same results, errno set the same way.
  */
+#ifdef __linux__
 static inline ssize_t fast_recv(int fd, void *buffer, size_t length) {
   return syscall(SYS_recvfrom, fd, buffer, length, 0, NULL, NULL);
 }
@@ -289,6 +292,15 @@ static inline ssize_t fast_recv(int fd, void *buffer, size_t length) {
 static inline ssize_t fast_send(int fd, const void *bytes, size_t length) {
   return syscall(SYS_sendto, fd, bytes, length, MSG_NOSIGNAL, NULL, 0);
 }
+#else
+static inline ssize_t fast_recv(int fd, void *buffer, size_t length) {
+  return recv(fd, buffer, length, 0);
+}
+
+static inline ssize_t fast_send(int fd, const void *bytes, size_t length) {
+  return send(fd, bytes, length, MSG_NOSIGNAL);
+}
+#endif
 
 static int set_int_option(int fd, int level, int name, int value) {
   return setsockopt(fd, level, name, &value, sizeof value) == 0 ? 0 : errno;
