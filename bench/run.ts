@@ -78,6 +78,7 @@ const command = [
   'QUIET_TRIES',
   'SLICES',
   'SLICE_SECONDS',
+  'SLICE_WARMUP',
 ]
   .filter((k) => process.env[k] !== undefined)
   .map((k) => `${k}=${JSON.stringify(process.env[k])}`)

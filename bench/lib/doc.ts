@@ -7,7 +7,7 @@ import { type Interleaved, sliceRatio } from './interleaved.js';
 import type { GeneratorCheck, Knobs, RoundResult } from './measure.js';
 import { machine } from './proc.js';
 import { type Series, table } from './report.js';
-import { type Check, fmt, fmtMicros, fmtRatio, median, passes, ratio } from './stats.js';
+import { type Check, fmt, fmtMicros, fmtRatio, maximum, median, passes, ratio } from './stats.js';
 
 export interface Summary {
   readonly label: string;
@@ -108,8 +108,6 @@ export function checks(
         });
       }
     }
-  }
-  if (s.has('native')) {
     out.push({
       name: 'issue 2: default `aionet serve --quiet` (auto = native) bytes per idle conn / node_net (<= 1.1)',
       ...paired(s.get('native'), s.get('node_net'), (r) => r.idleBytes),
@@ -383,10 +381,6 @@ export function composeSection(d: DocInput): string {
 function slicesSection(run: Interleaved): string[] {
   const { clist, slices, seconds, warmup } = run.knobs;
   const base = run.figures.get('node_net');
-  const best = (list: readonly (number | undefined)[] | undefined) => {
-    const defined = (list ?? []).filter((v): v is number => v !== undefined);
-    return defined.length === 0 ? undefined : Math.max(...defined);
-  };
   return [
     '### Interleaved slices (throughput ratios)',
     '',
@@ -403,7 +397,7 @@ function slicesSection(run: Interleaved): string[] {
         ...clist.flatMap((c) => {
           const f = byC.get(c);
           return [
-            `${fmt(median(f?.msgs ?? []))} (${fmt(best(f?.msgs))})`,
+            `${fmt(median(f?.msgs ?? []))} (${fmt(maximum(f?.msgs ?? []))})`,
             base === undefined ? '–' : fmtRatio(sliceRatio(run, label, 'node_net', c)?.value),
             `${fmt(f?.cpuUs, 2)} (${fmt(f?.userUs, 2)})`,
           ];

@@ -7,9 +7,10 @@
  * /proc/<pid>/stat, which is sampled at the kernel's tick, so a longer total window is what makes
  * it steady.
  */
+import { checkErrors } from './measure.js';
 import { cpuTimes } from './proc.js';
 import { runLoadgen, Server, type ServerSpec } from './servers.js';
-import { num, parseResult } from './stats.js';
+import { maximum, median, num, parseResult, ratio } from './stats.js';
 
 export interface SliceKnobs {
   readonly clist: readonly number[];
@@ -102,12 +103,7 @@ export async function interleave(
           );
           const after = server.alive ? cpuTimes(server.pid) : before;
           const msgs = num(fields, 'msgs_per_s');
-          const errors = (num(fields, 'errors') ?? 0) + (num(fields, 'bad_replies') ?? 0);
-          if (errors > 0 || num(fields, 'connected') !== c) {
-            warnings.push(
-              `interleaved ${spec.label} C=${c} slice ${slice + 1}: ${fields.connected ?? 0}/${c} connected, ${errors} errors`,
-            );
-          }
+          checkErrors(fields, `interleaved ${spec.label} C=${c} slice ${slice + 1}`, warnings, c);
           pool.figures.msgs.push(msgs);
           const pct = num(fields, 'server_cpu_pct');
           if (msgs !== undefined && pct !== undefined) {
@@ -179,17 +175,11 @@ export function sliceRatio(
   if (x === undefined || y === undefined) return undefined;
   const rounds: number[] = [];
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const p = x[i];
-    const q = y[i];
-    if (p !== undefined && q !== undefined && q > 0) rounds.push(p / q);
+    const value = ratio(x[i], y[i]);
+    if (value !== undefined) rounds.push(value);
   }
   if (rounds.length === 0) return undefined;
-  const sorted = [...rounds].sort((m, n) => m - n);
-  const mid = sorted.length >> 1;
-  const value =
-    sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  const bestOf = (list: readonly (number | undefined)[]) =>
-    Math.max(...list.filter((v): v is number => v !== undefined));
-  const best = bestOf(y) > 0 ? bestOf(x) / bestOf(y) : undefined;
+  const value = median(rounds);
+  const best = ratio(maximum(x), maximum(y));
   return { value, rounds, best, basis: 'slices' };
 }

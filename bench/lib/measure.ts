@@ -51,18 +51,19 @@ async function quietCheck(k: Knobs, r: RoundResult, what: string): Promise<void>
     );
 }
 
-function checkErrors(
+/** Adds a warning for each loadgen error count that is not 0, and for connections missing. */
+export function checkErrors(
   fields: Record<string, string>,
   what: string,
-  r: RoundResult,
+  warnings: string[],
   conns?: number,
 ): void {
   for (const key of ['errors', 'bad_replies', 'connect_failures']) {
     const v = num(fields, key);
-    if (v !== undefined && v !== 0) r.warnings.push(`${what}: ${key}=${v}`);
+    if (v !== undefined && v !== 0) warnings.push(`${what}: ${key}=${v}`);
   }
   if (conns !== undefined && num(fields, 'connected') !== conns) {
-    r.warnings.push(`${what}: ${fields.connected ?? 0} of ${conns} connected`);
+    warnings.push(`${what}: ${fields.connected ?? 0} of ${conns} connected`);
   }
 }
 
@@ -92,7 +93,7 @@ async function sweep(
         ]),
       );
       const after = server.alive ? cpuTimes(server.pid) : before;
-      checkErrors(fields, `${spec.label} C=${c}`, r, c);
+      checkErrors(fields, `${spec.label} C=${c}`, r.warnings, c);
       const msgs = num(fields, 'msgs_per_s');
       const count = num(fields, 'msgs');
       const user = after.user - before.user;
@@ -147,7 +148,7 @@ async function sweep(
         String(server.pid),
       ]),
     );
-    checkErrors(fields, `${spec.label} churn`, r);
+    checkErrors(fields, `${spec.label} churn`, r.warnings);
     const churn = num(fields, 'conns_per_s');
     if (churn !== undefined) r.churn = churn;
     log(`  ${spec.label} churn: ${fields.conns_per_s ?? '?'} conn/s`);
@@ -202,7 +203,7 @@ async function heldBytes(
       r.warnings.push(`${spec.label} ${plan.what}: never reached phase=${plan.phase}`);
     }
     const fields = await h.done;
-    if (plan.strict) checkErrors(fields, `${spec.label} ${plan.what}`, r, k.holdConns);
+    if (plan.strict) checkErrors(fields, `${spec.label} ${plan.what}`, r.warnings, k.holdConns);
     return bytes;
   } finally {
     await server.stop();

@@ -138,10 +138,8 @@ export class ChunkQueue {
       else this.#dropHead();
       return start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
     }
-    // The bytes span chunks: copied once.
-    const copy = this.#copyOut(count);
-    if (discardAfter !== 0) this.skip(discardAfter);
-    return copy;
+    // The bytes span chunks: takeInPlace copies them once, into a buffer of exactly `count`.
+    return this.takeInPlace(count, discardAfter);
   }
 
   /**

@@ -91,6 +91,14 @@ class ScriptedEngine {
     } as NativeBinding;
   }
 
+  /** From now on every deferred write is answered with `answer()` (bytes queued, or -errno). */
+  answerWrites(answer: () => number): void {
+    this.binding.writeBatch = (count: number) => {
+      for (let i = 0; i < count; i++) this.triples[i * 3 + 1] = answer();
+      return 0;
+    };
+  }
+
   /** Writes a batch: each entry is [kind, id, a, b]; returns the record count. */
   batch(entries: [number, number, number?, number?][]): number {
     entries.forEach(([kind, id, a = 0, b = 0], i) => {
@@ -305,10 +313,7 @@ describe('native loop: writes deferred to the end of a batch', () => {
     const engine = new ScriptedEngine();
     const loop = new NativeLoop(engine.binding);
     const ECONNRESET = 104;
-    engine.binding.writeBatch = (count: number) => {
-      for (let i = 0; i < count; i++) engine.triples[i * 3 + 1] = -ECONNRESET;
-      return 0;
-    };
+    engine.answerWrites(() => -ECONNRESET);
     const { protocol } = connection(
       loop,
       1,
@@ -323,10 +328,7 @@ describe('native loop: writes deferred to the end of a batch', () => {
   it('a deferred write that leaves the queue over the high mark pauses the protocol', () => {
     const engine = new ScriptedEngine();
     const loop = new NativeLoop(engine.binding);
-    engine.binding.writeBatch = (count: number) => {
-      for (let i = 0; i < count; i++) engine.triples[i * 3 + 1] = 100_000;
-      return 0;
-    };
+    engine.answerWrites(() => 100_000);
     const protocol = new FlowRecordingProtocol({
       onData: (_data, transport) => transport.write(REPLY),
     });
@@ -340,10 +342,7 @@ describe('native loop: writes deferred to the end of a batch', () => {
     const engine = new ScriptedEngine();
     const loop = new NativeLoop(engine.binding);
     let answer = 100_000;
-    engine.binding.writeBatch = (count: number) => {
-      for (let i = 0; i < count; i++) engine.triples[i * 3 + 1] = answer;
-      return 0;
-    };
+    engine.answerWrites(() => answer);
     const protocol = new FlowRecordingProtocol({
       onData: (_data, transport) => transport.write(REPLY),
     });
