@@ -252,8 +252,11 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_AIONET_NATIVE", "receiver.onBatch must be a function");
     return NULL;
   }
+  /* AIONET_IO_URING=0 keeps the engine on one system call per read and send (docs/native.md). */
+  const char *uring = getenv("AIONET_IO_URING");
+  int use_uring = uring == NULL || strcmp(uring, "0") != 0;
   int error = engine_open(&addon->engine, records, (uint32_t)(records_length / ENGINE_RECORD),
-                          bytes, data_length);
+                          bytes, data_length, use_uring);
   if (error != 0) return int_result(env, -error);
   CHECK(napi_create_reference(env, argv[0], 1, &addon->records));
   CHECK(napi_create_reference(env, argv[1], 1, &addon->data));
@@ -471,14 +474,8 @@ static napi_value js_write_batch(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "ERR_AIONET_NATIVE", "more writes than the batch holds");
     return NULL;
   }
-  int32_t *t = addon->out_triples;
-  for (uint32_t i = 0; i < count; i++, t += 3) {
-    size_t offset = (size_t)(uint32_t)t[1], length = (size_t)(uint32_t)t[2];
-    int64_t result = offset + length <= addon->out_size
-                         ? engine_write(addon->engine, t[0], addon->out_bytes + offset, length)
-                         : -EINVAL;
-    t[1] = result > INT32_MAX ? INT32_MAX : (int32_t)result;
-  }
+  engine_write_batch(addon->engine, addon->out_triples, count, addon->out_bytes,
+                     addon->out_size);
   update_ref(addon);
   return int_result(env, 0);
 }
@@ -606,6 +603,15 @@ static napi_value js_live(napi_env env, napi_callback_info info) {
   return int_result(env, (int32_t)engine_live(addon->engine));
 }
 
+/* ioUring() -> 1 when reads and batched writes go through io_uring, 0 when one system call
+ * each (no io_uring here, or AIONET_IO_URING=0). */
+static napi_value js_io_uring(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  addon_t *addon = args(env, info, 0, argv);
+  if (addon == NULL) return NULL;
+  return int_result(env, engine_uses_uring(addon->engine));
+}
+
 /* ---- module ---- */
 
 static napi_value init_module(napi_env env, napi_value exports) {
@@ -640,6 +646,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
       {"address", NULL, js_address, NULL, NULL, NULL, napi_default, addon},
       {"isUnix", NULL, js_is_unix, NULL, NULL, NULL, napi_default, addon},
       {"live", NULL, js_live, NULL, NULL, NULL, napi_default, addon},
+      {"ioUring", NULL, js_io_uring, NULL, NULL, NULL, napi_default, addon},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0],
                              properties) != napi_ok) {

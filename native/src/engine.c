@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "batch_io.h"
 #include "poller.h"
 #include "write_queue.h"
 
@@ -38,6 +39,8 @@
 #define READ_MIN (16 * 1024)
 /* Reads of one socket per wake-up, when each filled what it asked for (a bulk sender). */
 #define READS_PER_WAKE 4
+/* The least room a batched read is given (see queue_read). */
+#define READ_SHARE (4 * 1024)
 /* Events taken from the poller per wake-up; a connection writes at most 3 records per event. */
 #define EVENTS_PER_WAKE 256
 #define RECORDS_PER_EVENT 3
@@ -54,6 +57,7 @@ enum slot_flags {
   F_UNIX = 1u << 8,
   F_PAUSED = 1u << 9,      /* listener: not watched (accept back-off) */
   F_WR_SHUT = 1u << 10,    /* shutdown(SHUT_WR) done: our FIN is out */
+  F_SENDING = 1u << 11,    /* a send of the write batch being run is in flight */
 };
 
 /* A TCP peer's address as accept() or connect() had it, packed (IPv6 flow info dropped) so a
@@ -90,6 +94,7 @@ typedef struct slot {
 } slot_t;
 
 _Static_assert(sizeof(slot_t) <= 64, "a slot fits one cache line");
+_Static_assert(EVENTS_PER_WAKE <= BATCH_IO_OPS, "a wake-up's reads fit one batch");
 #define SLOT_ALIGN 64
 
 struct engine {
@@ -104,9 +109,18 @@ struct engine {
   int32_t *records;
   uint32_t capacity; /* records */
   uint32_t count;    /* records written in this batch */
+  uint32_t reserved; /* records held for the reads queued in this wake-up */
   uint8_t *data;
   size_t data_size;
   size_t data_used;
+  /* The reads of a wake-up and the sends of a write batch, run together (batch_io.h). */
+  batch_io_t *io;
+  int64_t results[BATCH_IO_OPS];
+  struct queued_read {
+    int32_t id;
+    uint32_t offset; /* in the data buffer */
+    uint32_t room;
+  } reads[BATCH_IO_OPS];
 };
 
 static uint8_t discard[READ_MAX];
@@ -266,6 +280,11 @@ static inline void emit(engine_t *e, int32_t kind, int32_t id, int32_t a, int32_
   e->count++;
 }
 
+/* 1 when `wanted` more records fit this wake-up beside those held for its queued reads. */
+static inline int records_free(const engine_t *e, uint32_t wanted) {
+  return e->count + e->reserved + wanted <= e->capacity;
+}
+
 static inline int32_t saturate(size_t value) {
   return value > (size_t)INT32_MAX ? INT32_MAX : (int32_t)value;
 }
@@ -358,7 +377,7 @@ static int after_flush(engine_t *e, slot_t *s, int32_t id, int emit_lost) {
 /* ---- the wake-up ---- */
 
 static void on_listener(engine_t *e, slot_t *s, int32_t lid) {
-  while (e->count + 1 <= e->capacity) {
+  while (records_free(e, 1)) {
     struct sockaddr_storage peer;
     socklen_t peer_length = sizeof peer;
     int fd = accept4(s->fd, (struct sockaddr *)&peer, &peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -394,7 +413,81 @@ static void on_listener(engine_t *e, slot_t *s, int32_t lid) {
   }
 }
 
-static void on_readable(engine_t *e, slot_t *s, int32_t id) {
+/*
+ * A read's answer (bytes at `offset` of the data buffer, 0 at EOF, or -errno): records for
+ * JavaScript. 1 when the read filled all it asked for, so the socket may hold more.
+ */
+static int on_read(engine_t *e, slot_t *s, int32_t id, size_t offset, size_t want,
+                   int64_t result) {
+  if (result > 0) {
+    emit(e, EV_DATA, id, (int32_t)offset, (int32_t)result);
+    /* A short read emptied the socket: another read would only return EAGAIN. */
+    return (size_t)result == want;
+  }
+  if (result == 0) {
+    /* The poller still watches for input: most peers' FIN is answered by a close, which
+     * drops the socket from epoll anyway. Only a socket kept half-open is reported again, and
+     * engine_collect stops watching it then. */
+    s->flags |= F_RD_EOF;
+    emit(e, EV_EOF, id, 0, 0);
+    return 0;
+  }
+  if (result != -EAGAIN && result != -EWOULDBLOCK && result != -EINTR) lose(e, s, id, (int)-result);
+  return 0;
+}
+
+/* A bulk sender: reads on, after `reads` reads that each filled what they asked for. */
+static void read_on(engine_t *e, slot_t *s, int32_t id, int reads) {
+  for (; reads < READS_PER_WAKE; reads++) {
+    if (!records_free(e, RECORDS_PER_EVENT)) return;
+    size_t room = e->data_size - e->data_used;
+    if (room < READ_MIN) return; /* level-triggered: reported again next wake-up */
+    size_t want = room < READ_MAX ? room : READ_MAX;
+    size_t offset = e->data_used;
+    ssize_t n = fast_recv(s->fd, e->data + offset, want);
+    if (n > 0) e->data_used += (size_t)n;
+    if (!on_read(e, s, id, offset, want, n < 0 ? -(int64_t)errno : (int64_t)n)) return;
+  }
+}
+
+/*
+ * A ready connection's first read of the wake-up joins the batch run at its end. Its room in
+ * the data buffer is an even share of what is left among the events still to handle (at least
+ * READ_SHARE, at most READ_MAX): with every read in flight at once, each needs its own.
+ */
+static void queue_read(engine_t *e, slot_t *s, int32_t id, uint32_t events_left) {
+  size_t room = e->data_size - e->data_used;
+  if (room < READ_SHARE) return; /* level-triggered: reported again next wake-up */
+  size_t want = room / events_left;
+  if (want < READ_SHARE) want = READ_SHARE;
+  if (want > READ_MAX) want = READ_MAX;
+  uint32_t k = batch_io_pending(e->io);
+  e->reads[k].id = id;
+  e->reads[k].offset = (uint32_t)e->data_used;
+  e->reads[k].room = (uint32_t)want;
+  batch_io_recv(e->io, s->fd, e->data + e->data_used, want, k);
+  e->data_used += want;
+  e->reserved += RECORDS_PER_EVENT;
+}
+
+/* Runs the wake-up's queued reads and turns their answers into records. */
+static void finish_reads(engine_t *e) {
+  uint32_t count = batch_io_pending(e->io);
+  if (count == 0) return;
+  batch_io_run(e->io, e->results);
+  for (uint32_t k = 0; k < count; k++) {
+    e->reserved -= RECORDS_PER_EVENT;
+    const struct queued_read *r = &e->reads[k];
+    /* Nothing closes a socket between its read's queueing and this, but stay safe. */
+    slot_t *s = lookup(e, r->id);
+    if (s == NULL) continue;
+    if (on_read(e, s, r->id, r->offset, r->room, e->results[k])) read_on(e, s, r->id, 1);
+  }
+}
+
+/* Input on a connection: queued as one of the wake-up's batched reads, except for the rare
+ * modes (closing, buffered), handled here. */
+static void on_readable(engine_t *e, slot_t *s, int32_t id, uint32_t events_left) {
   if (s->flags & F_CLOSING) {
     ssize_t n = recv(s->fd, discard, sizeof discard, 0);
     if (n == 0) {
@@ -416,30 +509,7 @@ static void on_readable(engine_t *e, slot_t *s, int32_t id) {
     emit(e, EV_READABLE, id, 0, 0);
     return;
   }
-  for (int reads = 0; reads < READS_PER_WAKE; reads++) {
-    size_t room = e->data_size - e->data_used;
-    if (room < READ_MIN) return; /* level-triggered: reported again next wake-up */
-    size_t want = room < READ_MAX ? room : READ_MAX;
-    ssize_t n = fast_recv(s->fd, e->data + e->data_used, want);
-    if (n > 0) {
-      emit(e, EV_DATA, id, (int32_t)e->data_used, (int32_t)n);
-      e->data_used += (size_t)n;
-      /* A short read emptied the socket: another read would only return EAGAIN. */
-      if ((size_t)n < want || e->count + RECORDS_PER_EVENT > e->capacity) return;
-      continue;
-    }
-    if (n == 0) {
-      /* The poller still watches for input: most peers' FIN is answered by a close, which
-       * drops the socket from epoll anyway. Only a socket kept half-open is reported again,
-       * and engine_collect stops watching it then. */
-      s->flags |= F_RD_EOF;
-      emit(e, EV_EOF, id, 0, 0);
-      return;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-    lose(e, s, id, errno);
-    return;
-  }
+  queue_read(e, s, id, events_left);
 }
 
 static void on_connected(engine_t *e, slot_t *s, int32_t id) {
@@ -482,6 +552,7 @@ static void on_writable(engine_t *e, slot_t *s, int32_t id) {
 
 uint32_t engine_collect(engine_t *e) {
   e->count = 0;
+  e->reserved = 0;
   e->data_used = 0;
   poller_event_t events[EVENTS_PER_WAKE];
   uint32_t room = (e->capacity - e->count) / RECORDS_PER_EVENT;
@@ -497,7 +568,7 @@ uint32_t engine_collect(engine_t *e) {
       on_listener(e, s, id);
       continue;
     }
-    if (e->count + RECORDS_PER_EVENT > e->capacity) break;
+    if (!records_free(e, RECORDS_PER_EVENT)) break;
     if (s->flags & F_CONNECTING) {
       on_connected(e, s, id);
       continue;
@@ -515,20 +586,25 @@ uint32_t engine_collect(engine_t *e) {
         if (error != 0) lose(e, s, id, error);
         continue;
       }
-      on_readable(e, s, id);
+      on_readable(e, s, id, (uint32_t)(n - i));
     }
   }
+  finish_reads(e);
   return e->count;
 }
 
 /* ---- lifetime ---- */
 
 int engine_open(engine_t **out, int32_t *records, uint32_t capacity, uint8_t *data,
-                size_t data_size) {
+                size_t data_size, int use_uring) {
   if (capacity < RECORDS_PER_EVENT || data_size < READ_MIN) return EINVAL;
   engine_t *e = calloc(1, sizeof *e);
   if (e == NULL) return ENOMEM;
   int error = poller_open(&e->poller);
+  if (error == 0) {
+    error = batch_io_open(&e->io, use_uring);
+    if (error != 0) poller_close(e->poller);
+  }
   if (error != 0) {
     free(e);
     return error;
@@ -553,12 +629,15 @@ void engine_close(engine_t *e) {
     free(e->pages[page]);
   }
   poller_close(e->poller);
+  batch_io_close(e->io);
   free(e);
 }
 
 int engine_poll_fd(const engine_t *e) { return poller_fd(e->poller); }
 
 uint32_t engine_live(const engine_t *e) { return e->live; }
+
+int engine_uses_uring(const engine_t *e) { return batch_io_uses_uring(e->io); }
 
 /* ---- listeners ---- */
 
@@ -769,26 +848,84 @@ int64_t engine_writev(engine_t *e, int32_t id, const struct iovec *iov, int coun
   return (int64_t)s->u.q.queued;
 }
 
+/* A write the kernel did not take whole (`sent`: bytes it took, or -errno): queue the rest and
+ * watch for room. The write's answer. */
+static int64_t queue_rest(engine_t *e, slot_t *s, int32_t id, const uint8_t *bytes,
+                          size_t length, int64_t sent) {
+  if (sent < 0) {
+    if (sent != -EAGAIN && sent != -EWOULDBLOCK && sent != -EINTR) {
+      return fail(e, s, id, (int)-sent);
+    }
+    sent = 0;
+  }
+  if (write_queue_append(&s->u.q, bytes + sent, length - (size_t)sent) != 0) {
+    return fail(e, s, id, ENOMEM);
+  }
+  int error = watch(e, s, id);
+  if (error != 0) return fail(e, s, id, error);
+  return (int64_t)s->u.q.queued;
+}
+
 int64_t engine_write(engine_t *e, int32_t id, const uint8_t *bytes, size_t length) {
   slot_t *s = lookup_connection(e, id);
   if (s == NULL) return -EBADF;
+  int64_t sent = 0;
   if (s->u.q.queued == 0) {
     ssize_t n;
     do {
       n = fast_send(s->fd, bytes, length);
     } while (n < 0 && errno == EINTR);
     if (n == (ssize_t)length) return 0;
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(e, s, id, errno);
-      n = 0;
-    }
-    bytes += n;
-    length -= (size_t)n;
+    sent = n < 0 ? -(int64_t)errno : (int64_t)n;
   }
-  if (write_queue_append(&s->u.q, bytes, length) != 0) return fail(e, s, id, ENOMEM);
-  int error = watch(e, s, id);
-  if (error != 0) return fail(e, s, id, error);
-  return (int64_t)s->u.q.queued;
+  return queue_rest(e, s, id, bytes, length, sent);
+}
+
+/* Markers in engine.results while a write batch is prepared (a send's result is never these). */
+#define WRITE_LATER INT64_MIN
+#define WRITE_OUT_OF_RANGE (INT64_MIN + 1)
+
+void engine_write_batch(engine_t *e, int32_t *writes, uint32_t count, const uint8_t *bytes,
+                        size_t size) {
+  for (uint32_t first = 0; first < count; first += BATCH_IO_OPS) {
+    uint32_t end = count - first < BATCH_IO_OPS ? count : first + BATCH_IO_OPS;
+    /* One send each for the batch's first write to every connection with nothing queued;
+     * the others (a second write to a connection, or one behind a queue) wait for them. */
+    for (uint32_t i = first; i < end; i++) {
+      const int32_t *w = writes + (size_t)i * 3;
+      size_t offset = (uint32_t)w[1], length = (uint32_t)w[2];
+      int64_t *result = &e->results[i - first];
+      *result = WRITE_LATER;
+      if (offset > size || length > size - offset) {
+        *result = WRITE_OUT_OF_RANGE;
+        continue;
+      }
+      slot_t *s = lookup_connection(e, w[0]);
+      if (s == NULL || s->u.q.queued > 0 || (s->flags & F_SENDING) || length == 0) continue;
+      s->flags |= F_SENDING;
+      batch_io_send(e->io, s->fd, bytes + offset, length, i - first);
+    }
+    batch_io_run(e->io, e->results);
+    /* In order, so a connection's later writes follow what its first one left queued. */
+    for (uint32_t i = first; i < end; i++) {
+      int32_t *w = writes + (size_t)i * 3;
+      size_t offset = (uint32_t)w[1], length = (uint32_t)w[2];
+      int64_t result = e->results[i - first];
+      int64_t answer;
+      if (result == WRITE_OUT_OF_RANGE) {
+        answer = -EINVAL;
+      } else if (result == WRITE_LATER) {
+        answer = engine_write(e, w[0], bytes + offset, length);
+      } else {
+        slot_t *s = lookup(e, w[0]);
+        s->flags &= ~F_SENDING;
+        answer = result == (int64_t)length
+                     ? 0
+                     : queue_rest(e, s, w[0], bytes + offset, length, result);
+      }
+      w[1] = answer > INT32_MAX ? INT32_MAX : (int32_t)answer;
+    }
+  }
 }
 
 int engine_shutdown(engine_t *e, int32_t id) {

@@ -42,13 +42,16 @@ enum engine_event {
 
 typedef struct engine engine_t;
 
+/* `use_uring` 0 keeps the engine off io_uring (one system call per read and send; batch_io.h). */
 int engine_open(engine_t **out, int32_t *records, uint32_t capacity, uint8_t *data,
-                size_t data_size);
+                size_t data_size, int use_uring);
 /* Closes every socket the engine owns (unlinking Unix listener paths) and frees it all. */
 void engine_close(engine_t *engine);
 int engine_poll_fd(const engine_t *engine);
 /* Slots in use: listeners and connections. */
 uint32_t engine_live(const engine_t *engine);
+/* 1 when reads and batched sends go through io_uring. */
+int engine_uses_uring(const engine_t *engine);
 
 /* One wake-up: collects ready events into records; returns how many records it wrote. */
 uint32_t engine_collect(engine_t *engine);
@@ -69,6 +72,12 @@ int32_t engine_connect_unix(engine_t *engine, const char *path);
 /* Writes: bytes now queued (0 when the kernel took everything) or -errno. */
 int64_t engine_write(engine_t *engine, int32_t id, const uint8_t *bytes, size_t length);
 int64_t engine_writev(engine_t *engine, int32_t id, const struct iovec *iov, int count);
+/* Performs `count` writes in order, each as engine_write would: writes[3i] is the id,
+ * writes[3i + 1] and writes[3i + 2] the offset and length of its bytes in `bytes`. Each answer
+ * (saturated at INT32_MAX; -EINVAL for a range outside `bytes`) replaces the offset. The first
+ * write to each connection with nothing queued is sent in one batch with the others. */
+void engine_write_batch(engine_t *engine, int32_t *writes, uint32_t count, const uint8_t *bytes,
+                        size_t size);
 /* Half-close once the queue is flushed. 0 or -errno. */
 int engine_shutdown(engine_t *engine, int32_t id);
 /* Graceful close: flush the queue, send FIN, wait for the peer's FIN, close. 1 when closed now

@@ -3,8 +3,10 @@
 // half-close, in-place reads, a Unix listener, outgoing connects (ok and refused), a listener
 // closed with connections left — then everything is closed and the process exits on its own,
 // so the addon's teardown runs too. Runs the built package (dist/); `valgrind.sh` drives it.
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { BufferedProtocol, createConnection, createServer, Protocol } from '../../dist/index.js';
+import { nativeLoop } from '../../dist/native/loop.js';
 
 const REPLY = Buffer.from('Message received');
 const BIG = Buffer.alloc(512 * 1024, 7);
@@ -24,7 +26,11 @@ class Chapter extends Protocol {
       this.half = true;
       this.transport.write(REPLY);
       this.transport.writeEof();
-    } else this.transport.writeLines([REPLY, REPLY]);
+    } else {
+      // One write deferred to the batch's end, one straight to the engine.
+      this.transport.write(REPLY);
+      this.transport.writeLines([REPLY]);
+    }
   }
   eofReceived() {
     return this.half === true;
@@ -120,4 +126,13 @@ for (const s of [server, inPlace, unix]) {
   await s.waitClosed();
 }
 lingering.destroy();
-console.log(`workload done (${errors.length} reported errors)`);
+// The I/O mode asked for must be the one in use: 0 when AIONET_IO_URING=0; 1 otherwise, where
+// the kernel offers io_uring (kernel.io_uring_disabled is 0).
+const uring = nativeLoop().binding.ioUring();
+let allowed = '';
+try {
+  allowed = readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim();
+} catch {}
+const expected = process.env.AIONET_IO_URING === '0' ? 0 : allowed === '0' ? 1 : uring;
+if (uring !== expected) throw new Error(`io_uring in use: ${uring}, expected ${expected}`);
+console.log(`workload done (${errors.length} reported errors, io_uring ${uring})`);

@@ -50,6 +50,8 @@ export interface NativeBinding {
   address(id: number, peer: number): [family: string, address: string, port: number] | number;
   isUnix(id: number): number;
   live(): number;
+  /** 1 when reads and batched writes go through io_uring, 0 when one system call each. */
+  ioUring(): number;
 }
 
 /** Where node-gyp puts the addon, from both `src/native/` and `dist/native/`. */

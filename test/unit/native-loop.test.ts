@@ -82,6 +82,7 @@ class ScriptedEngine {
       address: () => -9,
       isUnix: () => 0,
       live: () => 0,
+      ioUring: () => 0,
       listen: () => -1,
       listenUnix: () => -1,
       listenerWatch: () => 0,
