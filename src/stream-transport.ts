@@ -103,6 +103,7 @@ const FLOW_PAUSED = 1 << 6; // reading paused by the safe default (no pauseWriti
 const WRITE_PAUSED = 1 << 7; // the buffer is over high; pauseWriting was delivered
 const BUFFERED = 1 << 8; // the protocol is a BufferedProtocol
 const HALF_OPEN_OK = 1 << 9; // eofReceived() may keep the write side open
+const COPYING = 1 << 10; // #feedBuffered is copying a read (its bytes were counted by _onData)
 
 /** Options a backend passes to the base. */
 export interface StreamTransportOptions {
@@ -112,27 +113,44 @@ export interface StreamTransportOptions {
   readonly writeBufferLimits?: { high?: number; low?: number };
 }
 
+/** High and low water marks of the write buffer. */
+interface WaterMarks {
+  readonly high: number;
+  readonly low: number;
+}
+
+const DEFAULT_MARKS: WaterMarks = Object.freeze({
+  high: DEFAULT_WRITE_HIGH_WATER,
+  low: DEFAULT_WRITE_HIGH_WATER / 4,
+});
+
+/** A transport's state that few connections ever need, made on first use. */
+interface RareState {
+  /** The error `connectionLost` will get when this side caused the end (a failed callback…). */
+  fault: Error | undefined;
+  /** Bytes of a read a BufferedProtocol has not taken yet because it paused reading. */
+  pending: Uint8Array | undefined;
+  /** The owner's `now` when the write buffer last went over high (write-stall deadline). */
+  stalledSince: number;
+}
+
 /**
  * The shared state machine. Subclasses implement the protected `_` hooks; they must call
  * `_onLost()` exactly when the underlying socket is fully closed, and `_onWriteProgress()`
  * whenever the buffered byte count went down.
  */
 export abstract class StreamTransport implements Transport {
+  // Few fields on purpose: a message reads this object's fields with cold caches (with 1,000
+  // busy connections the kernel's own data evicts them between two messages), so every cache
+  // line the object spans costs. What few connections need lives in `#rare`.
   #protocol: AnyProtocol;
   #owner: FullOwner;
   #flags: number;
-  #high = DEFAULT_WRITE_HIGH_WATER;
-  #low = DEFAULT_WRITE_HIGH_WATER / 4;
-  /** The error `connectionLost` will get when this side caused the end (a failed callback…). */
-  #fault: Error | undefined;
-  /** Bytes of a read a BufferedProtocol has not taken yet because it paused reading. */
-  #pending: Uint8Array | undefined;
+  /** The write buffer's water marks: one shared object for the defaults. */
+  #marks: WaterMarks = DEFAULT_MARKS;
   /** The owner's `now` at the last byte moved either way (idle deadline). */
   #active: number;
-  /** The owner's `now` when the write buffer last went over high (write-stall deadline). */
-  #stalledSince = 0;
-  /** True while `#feedBuffered` copies a read (its bytes were counted by `_onData`). */
-  #copying = false;
+  #rare: RareState | undefined;
 
   constructor(protocol: AnyProtocol, owner: TransportOwner, options?: StreamTransportOptions) {
     this.#protocol = protocol;
@@ -181,6 +199,16 @@ export abstract class StreamTransport implements Transport {
     if (result !== undefined) this.#watch(result, 'connectionMade');
   }
 
+  /**
+   * Reads what delivering the next read touches (this object's fields, the protocol's
+   * `dataReceived`), so a caller can bring many transports into the cache together; returns a
+   * number made of them, for the caller to keep.
+   */
+  protected _warm(): number {
+    const receive = (this.#protocol as ProtocolCallbacks).dataReceived;
+    return this.#flags + this.#active + (typeof receive === 'function' ? 1 : 0);
+  }
+
   /** Bytes arrived. */
   protected _onData(data: Buffer): void {
     if ((this.#flags & (CLOSING | LOST)) !== 0) return;
@@ -216,7 +244,7 @@ export abstract class StreamTransport implements Transport {
     const owner = this.#owner;
     const stats = owner.stats;
     stats.reads++;
-    if (!this.#copying) stats.bytesReceived += nbytes;
+    if ((this.#flags & COPYING) === 0) stats.bytesReceived += nbytes;
     this.#active = owner.now;
     let result: CallbackResult;
     try {
@@ -255,7 +283,7 @@ export abstract class StreamTransport implements Transport {
   /** The buffered byte count went down: resume writing (or reading) at the low-water mark. */
   protected _onWriteProgress(): void {
     this.#active = this.#owner.now;
-    if ((this.#flags & WRITE_PAUSED) !== 0 && this._bufferedSize() <= this.#low) {
+    if ((this.#flags & WRITE_PAUSED) !== 0 && this._bufferedSize() <= this.#marks.low) {
       this.#resumeWriting();
     }
   }
@@ -268,8 +296,9 @@ export abstract class StreamTransport implements Transport {
     const flags = this.#flags;
     if ((flags & LOST) !== 0) return;
     this.#flags = (flags | LOST | CLOSING) & ~WRITE_PAUSED;
-    this.#pending = undefined;
-    const reason = this.#fault ?? error;
+    const rare = this.#rare;
+    if (rare !== undefined) rare.pending = undefined;
+    const reason = rare?.fault ?? error;
     if ((flags & MADE) !== 0) {
       try {
         if (reason === undefined) this.#protocol.connectionLost?.();
@@ -289,7 +318,7 @@ export abstract class StreamTransport implements Transport {
   /** Fails the connection with `error`: it reaches `connectionLost`, and the socket is reset. */
   protected _failWith(error: Error): void {
     if ((this.#flags & LOST) !== 0) return;
-    this.#fault ??= error;
+    this.#rareState().fault ??= error;
     this.#flags |= CLOSING;
     this._reset();
   }
@@ -352,20 +381,20 @@ export abstract class StreamTransport implements Transport {
     const flags = this.#flags;
     if ((flags & CLOSING) !== 0) return;
     this.#flags = flags | CLOSING;
-    this.#pending = undefined;
+    if (this.#rare !== undefined) this.#rare.pending = undefined;
     this._closeGracefully();
   }
 
   abort(error?: Error): void {
     const flags = this.#flags;
     if ((flags & LOST) !== 0) return;
-    if (error !== undefined && this.#fault === undefined) {
+    if (error !== undefined && this.#rare?.fault === undefined) {
       // A fault the protocol names is a connection error like any other: logged once.
-      this.#fault = error;
+      this.#rareState().fault = error;
       this.#owner.reportError(error, this);
     }
     this.#flags = flags | CLOSING;
-    this.#pending = undefined;
+    if (this.#rare !== undefined) this.#rare.pending = undefined;
     this._reset();
   }
 
@@ -396,14 +425,14 @@ export abstract class StreamTransport implements Transport {
     if ((this.#flags & CLOSING) !== 0) return;
     const size = this._bufferedSize();
     if ((this.#flags & WRITE_PAUSED) === 0) {
-      if (size > this.#high) this.#pauseWriting();
-    } else if (size <= this.#low) {
+      if (size > this.#marks.high) this.#pauseWriting();
+    } else if (size <= this.#marks.low) {
       this.#resumeWriting();
     }
   }
 
   getWriteBufferLimits(): WriteBufferLimits {
-    return { high: this.#high, low: this.#low };
+    return { high: this.#marks.high, low: this.#marks.low };
   }
 
   getWriteBufferSize(): number {
@@ -436,13 +465,17 @@ export abstract class StreamTransport implements Transport {
     if ((flags & LOST) !== 0) return;
     const limits = this.#owner.limits;
     const stall = limits.writeStallTimeout;
-    if (stall > 0 && (flags & WRITE_PAUSED) !== 0 && now - this.#stalledSince >= stall) {
+    if (
+      stall > 0 &&
+      (flags & WRITE_PAUSED) !== 0 &&
+      now - (this.#rare?.stalledSince ?? now) >= stall
+    ) {
       this._failWith(new WriteStallError(stall, this._bufferedSize()));
       return;
     }
     const idle = limits.idleTimeout;
     if (idle > 0 && (flags & CLOSING) === 0 && now - this.#active >= idle) {
-      this.#fault ??= new IdleTimeoutError(idle);
+      this.#rareState().fault ??= new IdleTimeoutError(idle);
       this.close();
     }
   }
@@ -498,7 +531,12 @@ export abstract class StreamTransport implements Transport {
       this._failWith(new WriteBufferOverflowError(cap, size));
       return;
     }
-    if ((flags & WRITE_PAUSED) === 0 && size > this.#high) this.#pauseWriting();
+    if ((flags & WRITE_PAUSED) === 0 && size > this.#marks.high) this.#pauseWriting();
+  }
+
+  #rareState(): RareState {
+    this.#rare ??= { fault: undefined, pending: undefined, stalledSince: 0 };
+    return this.#rare;
   }
 
   #setLimits(limits: { high?: number; low?: number }): void {
@@ -510,15 +548,15 @@ export abstract class StreamTransport implements Transport {
         `write buffer limits need 0 <= low <= high (whole bytes), got high=${high} low=${low}`,
       );
     }
-    this.#high = high;
-    this.#low = low;
+    this.#marks =
+      high === DEFAULT_MARKS.high && low === DEFAULT_MARKS.low ? DEFAULT_MARKS : { high, low };
   }
 
   #pauseWriting(): void {
     this.#flags |= WRITE_PAUSED;
     const owner = this.#owner;
     owner.stats.writePauses++;
-    this.#stalledSince = owner.now;
+    this.#rareState().stalledSince = owner.now;
     const protocol = this.#protocol;
     if (typeof protocol.pauseWriting !== 'function') {
       // The safe default: a protocol that cannot be told to stop writing is stopped from
@@ -551,9 +589,9 @@ export abstract class StreamTransport implements Transport {
   }
 
   #restartReading(): void {
-    const pending = this.#pending;
+    const pending = this.#rare?.pending;
     if (pending !== undefined) {
-      this.#pending = undefined;
+      this.#rare!.pending = undefined;
       // Not straight to #feedBuffered: the protocol may be a plain one by now (setProtocol).
       this.#dispatch(Buffer.from(pending.buffer, pending.byteOffset, pending.length));
       // The protocol may have paused again while taking the remainder.
@@ -582,11 +620,11 @@ export abstract class StreamTransport implements Transport {
 
   /** Copies a read into the BufferedProtocol's buffers, as many rounds as it takes. */
   #feedBuffered(data: Uint8Array): void {
-    this.#copying = true;
+    this.#flags |= COPYING;
     try {
       this.#copyInto(data);
     } finally {
-      this.#copying = false;
+      this.#flags &= ~COPYING;
     }
   }
 
@@ -594,7 +632,7 @@ export abstract class StreamTransport implements Transport {
     let offset = 0;
     while (offset < data.length) {
       if ((this.#flags & (USER_PAUSED | FLOW_PAUSED)) !== 0) {
-        this.#pending = data.subarray(offset);
+        this.#rareState().pending = data.subarray(offset);
         return;
       }
       if ((this.#flags & BUFFERED) === 0) {

@@ -41,6 +41,12 @@ const DEFERRED_WRITE_MAX = 4096;
 /** The low bits of an id name the slot (see native/src/engine.c). */
 const SLOT_MASK = (1 << 22) - 1;
 
+/**
+ * Batches of at least this many records first touch every connection they name (see #warm).
+ * bench/dispatch-cost.ts, 1,000 connections with the caches swept between batches: 7-21 % less
+ * time per message for batches of 4 to 64 records, but 20 % more for a batch of one.
+ */
+const WARM_BATCH = 4;
 const EV_DATA = 1;
 const EV_READABLE = 2;
 const EV_EOF = 3;
@@ -53,6 +59,8 @@ const EV_LOST = 8;
 /** A connection as the loop sees it. */
 export interface EngineConnection {
   readonly id: number;
+  /** Reads the fields its next message will need; returns anything made of them. */
+  engineWarm(): number;
   /** A deferred write was performed; `result` is what `write` would have answered. */
   engineWriteDone(result: number): void;
   /** Bytes arrived; the buffer is the connection's own copy. */
@@ -97,6 +105,8 @@ export class NativeLoop {
   #deferredUsed = 0;
   /** True while a batch is handled: small writes are deferred to its end. */
   #inBatch = false;
+  /** What #warm read, kept so the reads are not optimised away. */
+  #touched = 0;
 
   constructor(binding: NativeBinding) {
     this.binding = binding;
@@ -207,6 +217,7 @@ export class NativeLoop {
   /** Called by the addon once per wake-up with the number of records. */
   onBatch(count: number): void {
     const records = this.#records;
+    if (count >= WARM_BATCH) this.#warm(count);
     let failure: { error: unknown } | undefined;
     this.#inBatch = true;
     for (let at = 0, end = count * RECORD; at < end; at += RECORD) {
@@ -225,6 +236,24 @@ export class NativeLoop {
       failure ??= { error };
     }
     if (failure !== undefined) throw failure.error;
+  }
+
+  /**
+   * Reads a few fields of every connection the batch's data records name, before any of them is
+   * handled. With many busy connections these objects are out of the caches when their message
+   * comes; read here, in a loop with no dependence between one connection and the next, their
+   * cache misses overlap instead of coming one after the other in the handling loop.
+   */
+  #warm(count: number): void {
+    const records = this.#records;
+    const connections = this.#connections;
+    let touched = this.#touched;
+    for (let at = 0, end = count * RECORD; at < end; at += RECORD) {
+      if (records[at] === EV_DATA) {
+        touched += connections[records[at + 1]! & SLOT_MASK]?.engineWarm() ?? 0;
+      }
+    }
+    this.#touched = touched & 0xffff;
   }
 
   #connection(id: number): EngineConnection | undefined {

@@ -95,6 +95,10 @@ export class NativeTransport extends StreamTransport implements EngineConnection
 
   // ---- what the engine reports (through the loop) ----
 
+  engineWarm(): number {
+    return this.#state + this._warm();
+  }
+
   engineData(data: Buffer): void {
     if ((this.#state & PAUSED) !== 0 || this.#rare?.held !== undefined) this.#hold(data);
     else this._onData(data);
