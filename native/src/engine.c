@@ -917,11 +917,17 @@ void engine_write_batch(engine_t *e, int32_t *writes, uint32_t count, const uint
       } else if (result == WRITE_LATER) {
         answer = engine_write(e, w[0], bytes + offset, length);
       } else {
+        /* Live, unless an empty write of the same connection ahead of it (performed above
+         * with engine_write) found the socket broken and closed it. */
         slot_t *s = lookup(e, w[0]);
-        s->flags &= ~F_SENDING;
-        answer = result == (int64_t)length
-                     ? 0
-                     : queue_rest(e, s, w[0], bytes + offset, length, result);
+        if (s == NULL) {
+          answer = -EBADF;
+        } else {
+          s->flags &= ~F_SENDING;
+          answer = result == (int64_t)length
+                       ? 0
+                       : queue_rest(e, s, w[0], bytes + offset, length, result);
+        }
       }
       w[1] = answer > INT32_MAX ? INT32_MAX : (int32_t)answer;
     }
