@@ -7,7 +7,7 @@
  * Keeping the rules here means every backend behaves the same, and the in-memory tests exercise
  * the very code that runs on real sockets. Nothing here imports from `node:`.
  */
-import { DEFAULT_WRITE_HIGH_WATER } from './constants.js';
+import { DEFAULT_WRITE_HIGH_WATER, DEFAULT_WRITE_LOW_WATER } from './constants.js';
 import {
   FrameInvalidError,
   FrameTooLargeError,
@@ -121,7 +121,7 @@ interface WaterMarks {
 
 const DEFAULT_MARKS: WaterMarks = Object.freeze({
   high: DEFAULT_WRITE_HIGH_WATER,
-  low: DEFAULT_WRITE_HIGH_WATER / 4,
+  low: DEFAULT_WRITE_LOW_WATER,
 });
 
 /** A transport's state that few connections ever need, made on first use. */

@@ -21,7 +21,6 @@
 #ifdef __linux__
 #include <linux/io_uring.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #endif
 
 /* Under valgrind, bytes the kernel wrote through the ring are unknown to memcheck: say they are
@@ -77,21 +76,8 @@ struct batch_io {
 /* ---- one system call per operation ---- */
 
 static int64_t perform(const op_t *op) {
-  ssize_t n;
-  do {
-#ifdef __linux__
-    /* The bare calls: glibc's wrappers add cancellation-point bookkeeping the engine never
-     * needs (see engine.c). */
-    n = op->send ? syscall(SYS_sendto, op->fd, op->buffer, (size_t)op->length,
-                           MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0)
-                 : syscall(SYS_recvfrom, op->fd, op->buffer, (size_t)op->length, MSG_DONTWAIT,
-                           NULL, NULL);
-#else
-    n = op->send ? send(op->fd, op->buffer, op->length, MSG_DONTWAIT | MSG_NOSIGNAL)
-                 : recv(op->fd, op->buffer, op->length, MSG_DONTWAIT);
-#endif
-  } while (n < 0 && errno == EINTR);
-  return n < 0 ? -(int64_t)errno : (int64_t)n;
+  return op->send ? socket_send(op->fd, op->buffer, op->length)
+                  : socket_recv(op->fd, op->buffer, op->length);
 }
 
 /* ---- io_uring ---- */

@@ -12,9 +12,6 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/syscall.h>
-#endif
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -297,30 +294,6 @@ static void lose(engine_t *e, slot_t *s, int32_t id, int error) {
 
 /* ---- socket helpers ---- */
 
-/*
- * recv() and send() of the hot path, as the bare system calls: in a process with threads, as
- * Node's is, glibc wraps each of its own in cancellation-point bookkeeping (2-3 % of the
- * engine's user time at 1,000 connections), and the engine never cancels a thread. Same calls,
- * same results, errno set the same way.
- */
-#ifdef __linux__
-static inline ssize_t fast_recv(int fd, void *buffer, size_t length) {
-  return syscall(SYS_recvfrom, fd, buffer, length, 0, NULL, NULL);
-}
-
-static inline ssize_t fast_send(int fd, const void *bytes, size_t length) {
-  return syscall(SYS_sendto, fd, bytes, length, MSG_NOSIGNAL, NULL, 0);
-}
-#else
-static inline ssize_t fast_recv(int fd, void *buffer, size_t length) {
-  return recv(fd, buffer, length, 0);
-}
-
-static inline ssize_t fast_send(int fd, const void *bytes, size_t length) {
-  return send(fd, bytes, length, MSG_NOSIGNAL);
-}
-#endif
-
 static int set_int_option(int fd, int level, int name, int value) {
   return setsockopt(fd, level, name, &value, sizeof value) == 0 ? 0 : errno;
 }
@@ -444,9 +417,9 @@ static void read_on(engine_t *e, slot_t *s, int32_t id, int reads) {
     if (room < READ_MIN) return; /* level-triggered: reported again next wake-up */
     size_t want = room < READ_MAX ? room : READ_MAX;
     size_t offset = e->data_used;
-    ssize_t n = fast_recv(s->fd, e->data + offset, want);
+    int64_t n = socket_recv(s->fd, e->data + offset, want);
     if (n > 0) e->data_used += (size_t)n;
-    if (!on_read(e, s, id, offset, want, n < 0 ? -(int64_t)errno : (int64_t)n)) return;
+    if (!on_read(e, s, id, offset, want, n)) return;
   }
 }
 
@@ -871,12 +844,8 @@ int64_t engine_write(engine_t *e, int32_t id, const uint8_t *bytes, size_t lengt
   if (s == NULL) return -EBADF;
   int64_t sent = 0;
   if (s->u.q.queued == 0) {
-    ssize_t n;
-    do {
-      n = fast_send(s->fd, bytes, length);
-    } while (n < 0 && errno == EINTR);
-    if (n == (ssize_t)length) return 0;
-    sent = n < 0 ? -(int64_t)errno : (int64_t)n;
+    sent = socket_send(s->fd, bytes, length);
+    if (sent == (int64_t)length) return 0;
   }
   return queue_rest(e, s, id, bytes, length, sent);
 }
