@@ -151,6 +151,11 @@ export class ConnectionRegistry implements TransportOwner {
           );
   }
 
+  /** The clock read now, whole milliseconds (see TransportOwner.clockNow). */
+  clockNow(): number {
+    return Math.floor(this.#clock.now());
+  }
+
   /** The connection limit (Infinity when none). */
   get maxConnections(): number {
     return this.#maxConnections;

@@ -44,6 +44,13 @@ export interface TransportOwner {
    * @default 0 (an owner without deadlines)
    */
   readonly now?: number;
+  /**
+   * The owner's clock read now, in whole milliseconds, for the rare stamps a deadline is
+   * measured from (a write stall's start): `now` may be up to one sweep old, which would
+   * bring the deadline forward by as much.
+   * @default `now`
+   */
+  clockNow?(): number;
 }
 
 /** An owner with every member present, as transports use it. */
@@ -78,7 +85,12 @@ export const NO_LIMITS: TransportLimits = Object.freeze({
 
 /** Fills in what a partial owner left out (tests and stand-alone transports give partial ones). */
 function completeOwner(owner: TransportOwner): FullOwner {
-  if (owner.stats !== undefined && owner.limits !== undefined && owner.now !== undefined) {
+  if (
+    owner.stats !== undefined &&
+    owner.limits !== undefined &&
+    owner.now !== undefined &&
+    owner.clockNow !== undefined
+  ) {
     return owner as FullOwner;
   }
   return {
@@ -89,6 +101,7 @@ function completeOwner(owner: TransportOwner): FullOwner {
     get now() {
       return owner.now ?? 0;
     },
+    clockNow: () => owner.clockNow?.() ?? owner.now ?? 0,
   };
 }
 
@@ -556,7 +569,7 @@ export abstract class StreamTransport implements Transport {
     this.#flags |= WRITE_PAUSED;
     const owner = this.#owner;
     owner.stats.writePauses++;
-    this.#rareState().stalledSince = owner.now;
+    this.#rareState().stalledSince = owner.clockNow();
     const protocol = this.#protocol;
     if (typeof protocol.pauseWriting !== 'function') {
       // The safe default: a protocol that cannot be told to stop writing is stopped from

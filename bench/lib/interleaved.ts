@@ -8,7 +8,7 @@
  * it steady.
  */
 import { checkErrors } from './measure.js';
-import { cpuTimes } from './proc.js';
+import { cpuTimes, windowSampler } from './proc.js';
 import { runLoadgen, Server, type ServerSpec } from './servers.js';
 import { maximum, median, num, parseResult, ratio } from './stats.js';
 
@@ -26,8 +26,10 @@ export interface SliceFigures {
   readonly msgs: (number | undefined)[];
   /** Server CPU (user + system) µs per message over all slices' measured windows. */
   cpuUs?: number;
-  /** The user part of it (user share of /proc's ticks over all slices). */
+  /** The user part of it (user share of /proc's ticks inside the slices' measured windows). */
   userUs?: number;
+  /** The same with the user share over whole slices: accepting and closing 1,000 connections included. */
+  wholeUserUs?: number;
 }
 
 export interface Interleaved {
@@ -44,6 +46,9 @@ interface Pool {
   messages: number;
   userTicks: number;
   allTicks: number;
+  /** The same over whole slices, connecting and closing included (for comparison). */
+  wholeUser: number;
+  wholeAll: number;
 }
 
 /**
@@ -85,6 +90,7 @@ export async function interleave(
           if (!server.alive) continue;
           const pool = poolOf(pools, figures, spec.label, c);
           const before = cpuTimes(server.pid);
+          const window = windowSampler(server.pid, knobs.warmup, knobs.seconds);
           const fields = parseResult(
             await runLoadgen(loadgen, [
               'pingpong',
@@ -110,8 +116,14 @@ export async function interleave(
             pool.cpuSeconds += (pct / 100) * knobs.seconds;
             pool.messages += msgs * knobs.seconds;
           }
-          pool.userTicks += after.user - before.user;
-          pool.allTicks += after.user - before.user + after.system - before.system;
+          // The user share from /proc inside the measured window (see windowSampler), else over
+          // the whole slice, connecting and closing included.
+          const inWindow = window.read(num(fields, 'connect_s'));
+          const user = inWindow?.user ?? after.user - before.user;
+          pool.userTicks += user;
+          pool.allTicks += user + (inWindow?.system ?? after.system - before.system);
+          pool.wholeUser += after.user - before.user;
+          pool.wholeAll += after.user - before.user + after.system - before.system;
           if (!server.alive) warnings.push(`interleaved: ${spec.label} died at C=${c}`);
         }
         console.log(
@@ -132,6 +144,8 @@ export async function interleave(
         pool.figures.cpuUs = (pool.cpuSeconds * 1e6) / pool.messages;
         if (pool.allTicks > 0)
           pool.figures.userUs = (pool.figures.cpuUs * pool.userTicks) / pool.allTicks;
+        if (pool.wholeAll > 0)
+          pool.figures.wholeUserUs = (pool.figures.cpuUs * pool.wholeUser) / pool.wholeAll;
       }
     }
   }
@@ -147,7 +161,15 @@ function poolOf(
   const byC = pools.get(label)!;
   let pool = byC.get(c);
   if (pool === undefined) {
-    pool = { figures: { msgs: [] }, cpuSeconds: 0, messages: 0, userTicks: 0, allTicks: 0 };
+    pool = {
+      figures: { msgs: [] },
+      cpuSeconds: 0,
+      messages: 0,
+      userTicks: 0,
+      allTicks: 0,
+      wholeUser: 0,
+      wholeAll: 0,
+    };
     byC.set(c, pool);
     figures.get(label)!.set(c, pool.figures);
   }

@@ -6,7 +6,15 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { cpuTimes, type Quiet, sleep, socketFds, statusKb, waitQuiet } from './proc.js';
+import {
+  cpuTimes,
+  type Quiet,
+  sleep,
+  socketFds,
+  statusKb,
+  waitQuiet,
+  windowSampler,
+} from './proc.js';
 import { LOADGEN_CPU, ROOT, runLoadgen, Server, type ServerSpec, startHold } from './servers.js';
 import { num, parseBenchJson, parseResult } from './stats.js';
 
@@ -81,6 +89,7 @@ async function sweep(
       const base = ['pingpong', '--port', String(port), '-c', String(c), ...spec.replyArgs];
       await quietCheck(k, r, `${spec.label} C=${c}`);
       const before = cpuTimes(server.pid);
+      const window = windowSampler(server.pid, k.warmup, k.duration);
       const fields = parseResult(
         await runLoadgen(loadgen, [
           ...base,
@@ -96,10 +105,14 @@ async function sweep(
       checkErrors(fields, `${spec.label} C=${c}`, r.warnings, c);
       const msgs = num(fields, 'msgs_per_s');
       const count = num(fields, 'msgs');
-      const user = after.user - before.user;
-      const total = user + after.system - before.system;
-      // loadgen's server_cpu_pct covers exactly the measured window; /proc (which also covers
-      // connecting and the warm-up) gives the user share of it, or the whole when it is missing.
+      // loadgen's server_cpu_pct covers exactly the measured window; /proc gives the user share
+      // of it: sampled inside the window where possible, else over the whole run (which also
+      // covers connecting, the warm-up and closing), or the whole when it is missing.
+      const inWindow = window.read(num(fields, 'connect_s'));
+      const user = inWindow?.user ?? after.user - before.user;
+      const total = inWindow
+        ? inWindow.user + inWindow.system
+        : after.user - before.user + after.system - before.system;
       const pct = num(fields, 'server_cpu_pct');
       const scale = (k.warmup + k.duration) / k.duration;
       const cpuUs =

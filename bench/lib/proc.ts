@@ -97,3 +97,57 @@ export function machine(): { nproc: number; model: string; kernel: string; node:
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Margin, after the load generator starts, within which its connect phase must have ended for a
+ * window sample to count: the sample opens this long after the warm-up would begin.
+ */
+export const WINDOW_MARGIN_MS = 300;
+
+/**
+ * Samples `pid`'s CPU times inside a load generator's measured window while it runs: from
+ * `warmup` seconds plus {@link WINDOW_MARGIN_MS} after the call to 100 ms before the window
+ * would end (the generator's window starts after its connect phase and warm-up). What accepting
+ * and closing the run's connections costs falls outside, so the user share of a message's CPU
+ * is the steady state's (the churn figure measures connection set-up on its own). `read` gives
+ * the times between the two samples, or `undefined` when the window was too short or the
+ * generator's connect phase (`connectSeconds`, its `connect_s`) outlasted the margin.
+ */
+export function windowSampler(
+  pid: number,
+  warmup: number,
+  duration: number,
+): { read(connectSeconds: number | undefined): { user: number; system: number } | undefined } {
+  const from = warmup * 1000 + WINDOW_MARGIN_MS;
+  const to = (warmup + duration) * 1000 - 100;
+  let first: { user: number; system: number } | undefined;
+  let last: { user: number; system: number } | undefined;
+  const sample = () => {
+    try {
+      return cpuTimes(pid);
+    } catch {
+      return undefined;
+    }
+  };
+  const timers =
+    to - from < 500
+      ? []
+      : [
+          setTimeout(() => {
+            first = sample();
+          }, from),
+          setTimeout(() => {
+            last = sample();
+          }, to),
+        ];
+  return {
+    read(connectSeconds) {
+      for (const timer of timers) clearTimeout(timer);
+      if (first === undefined || last === undefined) return undefined;
+      if (connectSeconds === undefined || connectSeconds * 1000 > WINDOW_MARGIN_MS - 50) {
+        return undefined;
+      }
+      return { user: last.user - first.user, system: last.system - first.system };
+    },
+  };
+}

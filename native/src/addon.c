@@ -25,12 +25,14 @@ typedef struct addon {
   int referenced;
   napi_ref receiver;   /* the object whose batch function is called (make_callback needs one) */
   napi_ref on_batch;   /* receiver.onBatch(count) */
+  napi_ref on_writes_done; /* receiver.onWritesDone(count) */
   napi_ref records;    /* keeps the record array alive: the engine writes into its memory */
   napi_ref data;       /* likewise the data buffer */
   napi_ref out_records; /* deferred writes: (id, offset, length) triples; results come back */
   napi_ref out_data;    /* the deferred writes' bytes */
   int32_t *out_triples;
   size_t out_capacity; /* triples */
+  int32_t *out_owed;   /* the cell after the triples: how many onBatch handed over */
   uint8_t *out_bytes;
   size_t out_size;
   napi_async_context async_context;
@@ -138,6 +140,49 @@ static void update_ref(addon_t *addon) {
 
 /* ---- the wake-up ---- */
 
+/* Calls receiver[fn](count) as a callback from the loop; an exception becomes uncaught. */
+static void call_js(addon_t *addon, napi_ref fn, uint32_t count) {
+  napi_env env = addon->env;
+  napi_value receiver, callback, argv[1], result;
+  if (napi_get_reference_value(env, addon->receiver, &receiver) != napi_ok ||
+      napi_get_reference_value(env, fn, &callback) != napi_ok ||
+      napi_create_uint32(env, count, &argv[0]) != napi_ok) {
+    return;
+  }
+  /* make_callback runs process.nextTick and microtasks after the call, as for any I/O. */
+  napi_status called =
+      napi_make_callback(env, addon->async_context, receiver, callback, 1, argv, &result);
+  if (called == napi_pending_exception) {
+    /* The dispatcher catches per entry: anything here is a bug, so make it an uncaught
+     * exception rather than lose it. */
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
+}
+
+/*
+ * Performs the writes the batch handed over (see loop.ts: onBatch leaves their count in the
+ * cell after the triples; a write from a microtask performed them already and emptied it), and
+ * tells JavaScript the answers only when one of them is not 0 (bytes left queued, or an error):
+ * for a batch whose replies all went to the kernel, which is the common case, no second call.
+ */
+static void perform_owed(addon_t *addon) {
+  if (addon->out_owed == NULL) return;
+  int32_t owed = *addon->out_owed;
+  if (owed <= 0) return;
+  *addon->out_owed = 0;
+  uint32_t count = (uint32_t)owed;
+  if (count > addon->out_capacity) return;
+  engine_write_batch(addon->engine, addon->out_triples, count, addon->out_bytes,
+                     addon->out_size);
+  for (uint32_t i = 0; i < count; i++) {
+    if (addon->out_triples[i * 3 + 1] != 0) {
+      call_js(addon, addon->on_writes_done, count);
+      return;
+    }
+  }
+}
+
 static void on_poll(uv_poll_t *handle, int status, int events) {
   (void)events;
   addon_t *addon = handle->data;
@@ -148,25 +193,12 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
     napi_env env = addon->env;
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-    napi_value receiver, callback, argv[1], result;
-    if (napi_get_reference_value(env, addon->receiver, &receiver) == napi_ok &&
-        napi_get_reference_value(env, addon->on_batch, &callback) == napi_ok &&
-        napi_create_uint32(env, count, &argv[0]) == napi_ok) {
-      /* make_callback runs process.nextTick and microtasks after the batch, as for any I/O. */
-      napi_status called = napi_make_callback(env, addon->async_context, receiver, callback, 1,
-                                              argv, &result);
-      if (called == napi_pending_exception) {
-        /* The dispatcher catches per entry: anything here is a bug, so make it an uncaught
-         * exception rather than lose it. */
-        napi_value error;
-        if (napi_get_and_clear_last_exception(env, &error) == napi_ok) {
-          napi_fatal_exception(env, error);
-        }
-      }
-    }
+    call_js(addon, addon->on_batch, count);
+    /* The environment may be going away (a callback called process.exit). */
+    if (addon->engine != NULL) perform_owed(addon);
     napi_close_handle_scope(env, scope);
   }
-  update_ref(addon);
+  if (addon->engine != NULL) update_ref(addon);
 }
 
 /* ---- init / teardown ---- */
@@ -193,6 +225,8 @@ static void on_cleanup(napi_async_cleanup_hook_handle handle, void *data) {
   }
   delete_ref(env, &addon->receiver);
   delete_ref(env, &addon->on_batch);
+  delete_ref(env, &addon->on_writes_done);
+  addon->out_owed = NULL;
   delete_ref(env, &addon->records);
   delete_ref(env, &addon->data);
   delete_ref(env, &addon->out_records);
@@ -244,12 +278,15 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_AIONET_NATIVE", "init(Int32Array, Uint8Array, object)");
     return NULL;
   }
-  napi_value on_batch;
+  napi_value on_batch, on_writes_done;
+  napi_valuetype kind, done_kind;
   CHECK(napi_get_named_property(env, argv[2], "onBatch", &on_batch));
-  napi_valuetype kind;
+  CHECK(napi_get_named_property(env, argv[2], "onWritesDone", &on_writes_done));
   CHECK(napi_typeof(env, on_batch, &kind));
-  if (kind != napi_function) {
-    napi_throw_type_error(env, "ERR_AIONET_NATIVE", "receiver.onBatch must be a function");
+  CHECK(napi_typeof(env, on_writes_done, &done_kind));
+  if (kind != napi_function || done_kind != napi_function) {
+    napi_throw_type_error(env, "ERR_AIONET_NATIVE",
+                          "receiver.onBatch and receiver.onWritesDone must be functions");
     return NULL;
   }
   /* AIONET_IO_URING=0 keeps the engine on one system call per read and send (docs/native.md). */
@@ -262,6 +299,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   CHECK(napi_create_reference(env, argv[1], 1, &addon->data));
   CHECK(napi_create_reference(env, argv[2], 1, &addon->receiver));
   CHECK(napi_create_reference(env, on_batch, 1, &addon->on_batch));
+  CHECK(napi_create_reference(env, on_writes_done, 1, &addon->on_writes_done));
   napi_value name;
   CHECK(napi_create_string_utf8(env, "aionet.native", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_async_init(env, NULL, name, &addon->async_context));
@@ -436,7 +474,9 @@ static napi_value js_writev(napi_env env, napi_callback_info info) {
   return number(env, (double)result);
 }
 
-/* setWriteBatch(Int32Array of triples, Uint8Array) -> 0: where writeBatch finds its writes. */
+/* setWriteBatch(Int32Array of 3n + 1, Uint8Array) -> 0: where writeBatch finds its writes (n
+ * triples, then the cell where onBatch leaves how many of them the addon performs when it
+ * returns). */
 static napi_value js_set_write_batch(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   addon_t *addon = args(env, info, 2, argv);
@@ -444,8 +484,10 @@ static napi_value js_set_write_batch(napi_env env, napi_callback_info info) {
   size_t count = 0, size = 0;
   int32_t *triples = NULL;
   uint8_t *bytes = NULL;
-  if (!get_shared_pair(env, argv[0], argv[1], &triples, &count, &bytes, &size)) {
-    napi_throw_type_error(env, "ERR_AIONET_NATIVE", "expected an Int32Array and a Uint8Array");
+  if (!get_shared_pair(env, argv[0], argv[1], &triples, &count, &bytes, &size) ||
+      count % 3 != 1) {
+    napi_throw_type_error(env, "ERR_AIONET_NATIVE",
+                          "expected an Int32Array of 3n + 1 and a Uint8Array");
     return NULL;
   }
   delete_ref(env, &addon->out_records);
@@ -454,6 +496,8 @@ static napi_value js_set_write_batch(napi_env env, napi_callback_info info) {
   CHECK(napi_create_reference(env, argv[1], 1, &addon->out_data));
   addon->out_triples = triples;
   addon->out_capacity = count / 3;
+  addon->out_owed = triples + addon->out_capacity * 3;
+  *addon->out_owed = 0;
   addon->out_bytes = bytes;
   addon->out_size = size;
   return int_result(env, 0);

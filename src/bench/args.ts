@@ -2,6 +2,7 @@
  * The command line of `aionet bench`: its usage text, and the parser that turns argv into
  * {@link BenchOptions} or throws an `InvalidArgumentError` saying which flag is wrong.
  */
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';

@@ -6,6 +6,7 @@
  * States: `idle -> connecting -> open <-> waiting`, and back to `idle` on {@link close} or on a
  * failure (reported once, with its kind, after the socket is destroyed).
  */
+import { Buffer } from 'node:buffer';
 import { createSocket, type Socket as DatagramSocket } from 'node:dgram';
 import { connect, isIPv6, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';

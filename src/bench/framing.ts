@@ -12,6 +12,7 @@
  * In every framing the whole reply has a size known in advance, so one fixed-size
  * {@link ReplySpec} describes it; the matcher in `reply-matcher.ts` checks replies against it.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 
 /** The framings `--framing` accepts. */

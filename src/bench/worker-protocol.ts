@@ -5,6 +5,7 @@
  *     parent -> worker:  run(plan) [-> stop]
  *     worker -> parent:  progress* -> (result | error)
  */
+import { Buffer } from 'node:buffer';
 import type { ReplySpec } from './framing.js';
 import type { Phase } from './mode-run.js';
 import type { RunPlan } from './options.js';

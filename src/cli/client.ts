@@ -2,6 +2,7 @@
  * `aionet client`: a small interactive client, like `nc`. Sends each line of standard input,
  * prints whatever comes back, and exits when input ends or the server closes.
  */
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';

@@ -3,6 +3,7 @@
  * chapter's lines, answers every read, and shuts down cleanly on SIGINT/SIGTERM. Limits, logs
  * and metrics come from the operations flags (`operations-flags.ts`).
  */
+import { Buffer } from 'node:buffer';
 import { parseArgs } from 'node:util';
 import { type Backend, resolveBackend } from '../backend.js';
 import { LengthPrefixedCodec } from '../codecs/length-prefixed-codec.js';

@@ -12,6 +12,7 @@
  *
  * Positions in the API are counted from the first unread byte.
  */
+import { Buffer } from 'node:buffer';
 
 /** Stands in for dropped chunks, so the array holds one element kind and no stale reference. */
 const EMPTY = Buffer.alloc(0);

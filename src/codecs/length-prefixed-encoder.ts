@@ -8,6 +8,7 @@
  *   with the length field filled in (the prefix bytes are the caller's).
  * Any other layout strips bytes the encoder cannot know, and is refused when it is built.
  */
+import { Buffer } from 'node:buffer';
 import { FrameInvalidError, FrameTooLargeError, InvalidArgumentError } from '../errors.js';
 import type { Encoder } from './codec.js';
 import {

@@ -2,6 +2,7 @@
  * The line format shared by the line decoder and encoder: which bytes end a line, whether a
  * `\r` before `\n` is part of the line ending, and the longest line allowed.
  */
+import { Buffer } from 'node:buffer';
 import { DEFAULT_LINE_MAX } from '../constants.js';
 import { FrameInvalidError, FrameTooLargeError, InvalidArgumentError } from '../errors.js';
 import { checkLimit } from './option-checks.js';

@@ -8,6 +8,7 @@
  * It is bounded, since it may be reachable by more than the scraper: small headers, no body, a
  * deadline per request, few connections at once.
  */
+import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';

@@ -15,7 +15,11 @@ export const OPT_REUSEPORT = 4;
 
 /** The engine's functions. Ids are generation-tagged slot numbers; failures are `-errno`. */
 export interface NativeBinding {
-  init(records: Int32Array, data: Uint8Array, receiver: { onBatch(count: number): void }): number;
+  init(
+    records: Int32Array,
+    data: Uint8Array,
+    receiver: { onBatch(count: number): void; onWritesDone(count: number): void },
+  ): number;
   listen(
     host: string,
     port: number,
@@ -37,7 +41,11 @@ export interface NativeBinding {
   connectUnix(path: string): number;
   write(id: number, data: Uint8Array): number;
   writev(id: number, list: readonly Uint8Array[]): number;
-  /** Where `writeBatch` finds its (id, offset, length) triples and their bytes. */
+  /**
+   * Where `writeBatch` finds its (id, offset, length) triples and their bytes: `triples` holds
+   * n triples and then one cell, the count `onBatch` hands over for the addon to perform when
+   * the batch's call returns (it calls the receiver's `onWritesDone(count)` if an answer is not 0).
+   */
   setWriteBatch(triples: Int32Array, data: Uint8Array): number;
   /** Performs the first `count` triples' writes in order; each offset slot gets its answer. */
   writeBatch(count: number): number;

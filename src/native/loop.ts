@@ -8,6 +8,7 @@
  * descriptor may already serve a new socket) finds no owner with that exact id and is skipped.
  * Each record is handled in its own `try`, so one failure cannot starve the rest of the batch.
  */
+import { Buffer } from 'node:buffer';
 import { CLOSE_LINGER_MS } from '../constants.js';
 import { type NativeBinding, nativeBinding } from './binding.js';
 
@@ -28,16 +29,24 @@ const SMALL_COPY = 8;
 /** Int32s per deferred write: id, offset (the answer, once written), length. */
 const RECORD_WRITE = 3;
 /**
- * Writes made while a batch is handled are deferred to its end and handed to the engine in
- * one call (`writeBatch`) instead of one call each: the chapter's server answers every read
- * with a write, and the call into the addon was the largest cost of a message after the
- * kernel's. Only small writes are deferred (copied into one shared buffer); a larger one, or
- * one that does not fit, first flushes what is deferred and then goes straight to the engine,
- * so every connection's bytes keep their order.
+ * Writes made while a batch is handled are deferred to its end instead of one call into the
+ * addon each: the chapter's server answers every read with a write, and the call into the addon
+ * was the largest cost of a message after the kernel's. Only small writes are deferred (copied
+ * into one shared buffer); a larger one, or one that does not fit, first flushes what is
+ * deferred and then goes straight to the engine, so every connection's bytes keep their order.
+ *
+ * At the end of the batch the deferred writes are handed over, not performed: `onBatch` leaves
+ * their count in the cell after the last triple, and the engine performs them when the batch's
+ * call returns (after the microtasks and ticks it ran), calling `onWritesDone` only when an
+ * answer is not 0. Whatever must follow them before that (a direct write from a microtask, a
+ * shutdown, a close) calls {@link NativeLoop.flushWrites}, which performs them first through
+ * `writeBatch` and empties the cell.
  */
 const DEFERRED_WRITES = 4096;
 const DEFERRED_BYTES = 256 * 1024;
 const DEFERRED_WRITE_MAX = 4096;
+/** The cell of the deferred-writes array holding the count handed over to the engine. */
+const OWED = DEFERRED_WRITES * RECORD_WRITE;
 /** The low bits of an id name the slot (see native/src/engine.c). */
 const SLOT_MASK = (1 << 22) - 1;
 
@@ -98,8 +107,11 @@ export class NativeLoop {
   readonly #connecting = new Map<number, EngineConnect>();
   /** Sockets closed gracefully with no transport (turned away…): their linger timers. */
   readonly #detached = new Map<number, ReturnType<typeof setTimeout>>();
-  /** Deferred writes: (id, offset, length) triples; the engine puts each answer in `offset`. */
-  readonly #deferred = new Int32Array(DEFERRED_WRITES * 3);
+  /**
+   * Deferred writes: (id, offset, length) triples, the engine putting each answer in `offset`;
+   * then one cell, at OWED, with the number of triples handed over to the engine.
+   */
+  readonly #deferred = new Int32Array(DEFERRED_WRITES * RECORD_WRITE + 1);
   readonly #deferredData = Buffer.allocUnsafeSlow(DEFERRED_BYTES);
   #deferredCount = 0;
   #deferredUsed = 0;
@@ -146,16 +158,32 @@ export class NativeLoop {
   }
 
   /**
-   * Performs the deferred writes now, in order, and tells each connection the answer. Called at
-   * the end of every batch, and before any engine call that must come after them (a direct
-   * write, a shutdown, a close).
+   * Performs the deferred writes now, in order (those of the batch being handled, or those
+   * handed over to the engine and not yet performed), and tells each connection the answer.
+   * Called before any engine call that must come after them (a direct write, a shutdown, a
+   * close).
    */
   flushWrites(): void {
-    const count = this.#deferredCount;
-    if (count === 0) return;
-    this.#deferredCount = 0;
-    this.#deferredUsed = 0;
+    let count = this.#deferredCount;
+    if (count !== 0) {
+      this.#deferredCount = 0;
+      this.#deferredUsed = 0;
+    } else {
+      count = this.#deferred[OWED]!;
+      if (count === 0) return;
+      this.#deferred[OWED] = 0;
+    }
     this.binding.writeBatch(count);
+    this.#answered(count);
+  }
+
+  /** Called by the addon when it performed `count` handed-over writes and an answer is not 0. */
+  onWritesDone(count: number): void {
+    this.#answered(count);
+  }
+
+  /** Tells each connection of the first `count` deferred writes the answer the engine gave. */
+  #answered(count: number): void {
     const triples = this.#deferred;
     // What the answers set off (a protocol resumed, writing again) is written at once, not
     // deferred: a deferred write would overwrite the triples being read here.
@@ -216,6 +244,9 @@ export class NativeLoop {
 
   /** Called by the addon once per wake-up with the number of records. */
   onBatch(count: number): void {
+    // Writes handed over by the last batch are performed by the engine before it calls again;
+    // an engine that did not (a scripted one) must not see them overwritten.
+    if (this.#deferred[OWED] !== 0) this.flushWrites();
     const records = this.#records;
     if (count >= WARM_BATCH) this.#warm(count);
     let failure: { error: unknown } | undefined;
@@ -230,10 +261,12 @@ export class NativeLoop {
       }
     }
     this.#inBatch = false;
-    try {
-      this.flushWrites();
-    } catch (error) {
-      failure ??= { error };
+    // Handed over: the engine performs them when this call returns.
+    const owed = this.#deferredCount;
+    if (owed !== 0) {
+      this.#deferred[OWED] = owed;
+      this.#deferredCount = 0;
+      this.#deferredUsed = 0;
     }
     if (failure !== undefined) throw failure.error;
   }

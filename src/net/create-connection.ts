@@ -33,6 +33,10 @@ export class ClientOwner implements TransportOwner {
   readonly stats = new TransportStats();
   readonly limits: TransportLimits;
   readonly now = 0;
+  /** A client has no deadlines: nothing is measured from its stamps. */
+  clockNow(): number {
+    return 0;
+  }
   constructor(onError: ErrorHook, maxWriteBuffer: number) {
     this.#onError = onError;
     this.limits = { ...NO_LIMITS, maxWriteBuffer };

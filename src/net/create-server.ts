@@ -2,6 +2,7 @@
  * `createServer` on Node's `net`: resolves the hosts, listens on every address (one port for
  * all of them when the port is 0), and returns a `Server`.
  */
+import { Buffer } from 'node:buffer';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { ConnectionRegistry } from '../connection-registry.js';

@@ -8,6 +8,7 @@
  *
  * Servers without the option never come here: their accept path is unchanged.
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { ConnectionRegistry } from '../connection-registry.js';
 import { DEFAULT_PROXY_HEADER_TIMEOUT_MS } from '../constants.js';

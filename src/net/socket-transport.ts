@@ -6,6 +6,7 @@
  * socket, instead of four closures per connection: an idle connection is what the chapter's
  * server has most of, and each closure costs it memory.
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CLOSE_LINGER_MS } from '../constants.js';

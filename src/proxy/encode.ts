@@ -6,6 +6,7 @@
  *
  * Any CRC32C TLV in the list gets its value computed; `{ crc32c: true }` appends one if none.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 import {
   TLV_HEADER_LENGTH,

@@ -8,6 +8,7 @@
  * Errors are final, as with the codecs: once `feed` has thrown, the buffer is dropped and every
  * later call throws the same error.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 import type { ProxyHeader } from './header.js';
 import {

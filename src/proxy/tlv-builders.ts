@@ -2,6 +2,7 @@
  * Builders of v2 TLVs for `encodeProxyHeader`: each returns one `ProxyTlv` with its value laid
  * out as the spec says, so a test peer or a proxy does not assemble bytes by hand.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 import { SSL_FIXED_LENGTH, SslSubtype, TLV_HEADER_LENGTH, TlvType } from './constants.js';
 import type { ProxyTlv } from './header.js';

@@ -10,6 +10,7 @@
  *   SIG_ALG, KEY_ALG (text); unknown sub-TLVs are kept raw.
  * - A registered type (or SSL subtype) present twice is refused; unknown types may repeat.
  */
+import { Buffer } from 'node:buffer';
 import {
   SSL_FIXED_LENGTH,
   SslClientFlag,

@@ -9,6 +9,7 @@
  * 0–65535 without leading zeros. After `UNKNOWN` the rest of the line is ignored, as the spec
  * says. Finding the line end and its 107-byte limit is the dispatcher's job (`parse.ts`).
  */
+import { Buffer } from 'node:buffer';
 import { ProxyProtocolError } from './errors.js';
 import type { InetSocketAddress, ProxyHeader } from './header.js';
 import { formatIPv4, formatIPv6, parseIPv4Into, parseIPv6Into } from './ip-address.js';

@@ -19,6 +19,7 @@
  *   unknown, and the whole block is opaque (no TLVs: where they start is undefined).
  */
 
+import { Buffer } from 'node:buffer';
 import { TlvType, UNIX_PATH_LENGTH, V2_FIXED_LENGTH, V2_SIGNATURE } from './constants.js';
 import { CRC32C_INIT, crc32cFinish, crc32cUpdate, crc32cUpdateZeros } from './crc32c.js';
 import { ProxyProtocolError } from './errors.js';

@@ -7,6 +7,7 @@
  * Nothing here does I/O: it sees the connection only through `pauseReading` / `resumeReading`.
  */
 
+import { Buffer } from 'node:buffer';
 import { ChunkQueue } from '../codecs/chunk-queue.js';
 import { DEFAULT_STREAM_LIMIT } from '../constants.js';
 import { IncompleteReadError, InvalidArgumentError, LimitOverrunError } from '../errors.js';

@@ -5,6 +5,7 @@
  *
  * Nothing here does I/O: every byte goes through the `Transport` contract.
  */
+import { Buffer } from 'node:buffer';
 import type { ExtraInfo, Transport } from '../transport.js';
 import type { StreamReader } from './reader.js';
 

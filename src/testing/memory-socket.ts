@@ -6,6 +6,7 @@
  * Its far end is either the test (the `receive…`/`peer…` methods) or another memory socket
  * (`MemorySocket.link`). Internal to the kit: users meet it through `MemoryTransport`.
  */
+import { Buffer } from 'node:buffer';
 import { ConnectionResetError } from '../errors.js';
 import { ByteQueue } from './byte-queue.js';
 import type { DeliveryLoop } from './delivery-loop.js';

@@ -20,6 +20,7 @@
  * always comes after the callback that called `close()` or `abort()` has returned, as with a
  * real socket. Pass `autoFlush: false` to deliver only on `flush()`.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 import type { AnyProtocol } from '../protocol.js';
 import {

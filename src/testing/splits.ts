@@ -20,6 +20,7 @@
  * position. Cases that cut the input the same way are yielded once. So a run costs at most
  * `3 * limit + random + 2` cases, each copying the input once.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 
 /** Bytes (a string is taken as UTF-8), or a list of messages as a peer would write them. */

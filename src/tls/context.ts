@@ -5,6 +5,7 @@
  * `TlsSettingsSource`, which `reload` swaps as a whole: new handshakes use the new certificate,
  * live connections keep the context they were made with.
  */
+import { Buffer } from 'node:buffer';
 import { constants } from 'node:crypto';
 import { isIP } from 'node:net';
 import tls from 'node:tls';

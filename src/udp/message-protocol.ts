@@ -2,6 +2,7 @@
  * The book chapter's `MessageProtocol` for UDP: answer every datagram, to its sender, with a
  * fixed reply (`Message received` by default). What `aionet serve --udp` runs.
  */
+import { Buffer } from 'node:buffer';
 import { DatagramProtocolBase } from './datagram-protocol.js';
 import type { DatagramAddress, DatagramTransport } from './datagram-transport.js';
 

@@ -387,6 +387,61 @@ describe('native transport', { skip: nativeSkip }, () => {
     await server[Symbol.asyncDispose]();
   });
 
+  it('writes from a microtask or the next tick come after the replies their batch handed over', async () => {
+    // A batch's replies are performed by the engine when the batch's call returns, after the
+    // ticks and microtasks it set off; a write from one of those must go out after them.
+    const CLIENTS = 20;
+    const ROUNDS = 30;
+    const sent: string[] = [];
+    const { server, protocols, port } = await nativeServer((index) => {
+      sent[index] = '';
+      const write = (t: Transport, text: string) => {
+        sent[index] += text;
+        t.write(Buffer.from(text));
+      };
+      let n = 0;
+      return new RecordingProtocol({
+        onData: (data, t) => {
+          for (let i = 0; i < data.length; i++, n++) {
+            write(t, `a${n}.`);
+            const m = n;
+            queueMicrotask(() => write(t, `b${m}.`));
+            process.nextTick(() => write(t, `c${m}.`));
+          }
+        },
+      });
+    });
+    const clients = await Promise.all(
+      Array.from({ length: CLIENTS }, () => RawClient.connect(port)),
+    );
+    await until(() => protocols.length === CLIENTS);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const client of clients) client.socket.write('x');
+      await delay(1);
+    }
+    await until(
+      () => sent.every((text) => text.split('.').length - 1 === ROUNDS * 3),
+      10_000,
+      'every write made',
+    );
+    try {
+      for (const [i, client] of clients.entries()) {
+        const index = protocols.findIndex(
+          (p) =>
+            (p.transport?.getExtraInfo('peername') as { port: number } | undefined)?.port ===
+            client.socket.localPort,
+        );
+        assert.ok(index >= 0, `client ${i}'s connection`);
+        const expected = sent[index]!;
+        const got = await client.waitFor(Buffer.byteLength(expected), 10_000);
+        assert.equal(got.toString(), expected, `client ${i}`);
+      }
+    } finally {
+      for (const client of clients) client.socket.destroy();
+      await server[Symbol.asyncDispose]();
+    }
+  });
+
   it('batches reads and replies through io_uring where the kernel allows it; AIONET_IO_URING=0 turns it off', () => {
     const loop = nativeLoop()!;
     let disabled = '';

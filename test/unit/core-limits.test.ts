@@ -274,6 +274,20 @@ describe('deadlines swept by a ConnectionRegistry on a TestClock', () => {
     assert.equal(transport.closed, true);
   });
 
+  it('a stall that begins between two sweeps is timed from its start, not from the last sweep', () => {
+    const { clock, protocol, transport } = served(
+      { writeStallTimeout: 400 },
+      { peerReading: false, writeBufferLimits: { high: 4, low: 0 } },
+    );
+    // Sweeps every 100 ms; the stall starts at 150, half a sweep after the sweeper's `now`.
+    clock.advance(150);
+    transport.write(Buffer.alloc(5));
+    clock.advance(350); // the sweep at 500: 350 ms into the stall
+    assert.equal(transport.closed, false, 'not cut off before the deadline');
+    clock.advance(100); // the sweep at 600: 450 ms
+    assert.ok(lostWith(protocol.events) instanceof WriteStallError);
+  });
+
   it('a peer that stops reading is cut off by the write-stall deadline', () => {
     const { clock, registry, protocol, transport } = served(
       { writeStallTimeout: 400 },

@@ -100,6 +100,36 @@ class ScriptedEngine {
     };
   }
 
+  /**
+   * Calls the loop with a batch of `count` records, then does what the addon does when that
+   * call returns: performs the writes it handed over (see {@link performOwed}).
+   */
+  dispatch(loop: NativeLoop, count: number): void {
+    try {
+      loop.onBatch(count);
+    } finally {
+      this.performOwed(loop);
+    }
+  }
+
+  /**
+   * Performs the deferred writes the last batch handed over (their count is in the cell after
+   * the triples) and, as the addon does, calls back only when an answer is not 0.
+   */
+  performOwed(loop: NativeLoop): void {
+    const cell = this.triples.length - 1;
+    const owed = this.triples[cell]!;
+    if (owed === 0) return;
+    this.triples[cell] = 0;
+    this.binding.writeBatch(owed);
+    for (let i = 0; i < owed; i++) {
+      if (this.triples[i * 3 + 1] !== 0) {
+        loop.onWritesDone(owed);
+        return;
+      }
+    }
+  }
+
   /** Writes a batch: each entry is [kind, id, a, b]; returns the record count. */
   batch(entries: [number, number, number?, number?][]): number {
     entries.forEach(([kind, id, a = 0, b = 0], i) => {
@@ -144,10 +174,10 @@ describe('native loop: batch dispatch', () => {
     const newId = (2 << SLOT_BITS) | slot;
     const { protocol } = connection(loop, newId);
     const [offset, length] = engine.put(0, 'for the old socket');
-    loop.onBatch(engine.batch([[EV_DATA, oldId, offset, length]]));
+    engine.dispatch(loop, engine.batch([[EV_DATA, oldId, offset, length]]));
     assert.deepEqual(protocol.kinds(), ['made']);
     const [offset2, length2] = engine.put(100, 'mine');
-    loop.onBatch(engine.batch([[EV_DATA, newId, offset2, length2]]));
+    engine.dispatch(loop, engine.batch([[EV_DATA, newId, offset2, length2]]));
     assert.equal(protocol.received().toString(), 'mine');
   });
 
@@ -162,7 +192,8 @@ describe('native loop: batch dispatch', () => {
     );
     const [o1, l1] = engine.put(0, 'kill');
     const [o2, l2] = engine.put(10, 'too late');
-    loop.onBatch(
+    engine.dispatch(
+      loop,
       engine.batch([
         [EV_DATA, 8, o1, l1],
         [EV_DATA, 7, o2, l2],
@@ -192,7 +223,8 @@ describe('native loop: batch dispatch', () => {
     const [offset, length] = engine.put(0, 'after the bug');
     assert.throws(
       () =>
-        loop.onBatch(
+        engine.dispatch(
+          loop,
           engine.batch([
             [EV_ACCEPTED, 9, 4],
             [EV_DATA, 3, offset, length],
@@ -213,7 +245,8 @@ describe('native loop: batch dispatch', () => {
     );
     const [o1, l1] = engine.put(0, 'one');
     const [o2, l2] = engine.put(3, 'two');
-    loop.onBatch(
+    engine.dispatch(
+      loop,
       engine.batch([
         [EV_DATA, 4, o1, l1],
         [EV_DATA, 4, o2, l2],
@@ -240,7 +273,7 @@ describe('native loop: batch dispatch', () => {
     const kept: Buffer[] = [];
     connection(loop, 2, new RecordingProtocol({ onData: (data) => void kept.push(data) }));
     const [offset, length] = engine.put(0, 'partial fra');
-    loop.onBatch(engine.batch([[EV_DATA, 2, offset, length]]));
+    engine.dispatch(loop, engine.batch([[EV_DATA, 2, offset, length]]));
     engine.put(0, 'overwritten');
     assert.equal(kept[0]!.toString(), 'partial fra');
     assert.notEqual(kept[0]!.buffer, engine.data.buffer);
@@ -268,7 +301,8 @@ describe('native loop: writes deferred to the end of a batch', () => {
       },
       engineAcceptError: () => {},
     });
-    loop.onBatch(
+    engine.dispatch(
+      loop,
       engine.batch([
         [EV_DATA, 1, o1, l1],
         [EV_DATA, 2, o2, l2],
@@ -282,6 +316,71 @@ describe('native loop: writes deferred to the end of a batch', () => {
       engine.deferredBytes.map((bytes) => bytes.toString()),
       ['one', 'two, a little longer than sixteen bytes', 'three'],
     );
+  });
+
+  it("a batch's replies are performed by the engine after the call returns, with no call back when all went out", () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    let callsBack = 0;
+    const onWritesDone = loop.onWritesDone.bind(loop);
+    loop.onWritesDone = (count) => {
+      callsBack++;
+      onWritesDone(count);
+    };
+    const reply = { onData: (_data: Buffer, transport: Transport) => transport.write(REPLY) };
+    connection(loop, 1, new RecordingProtocol(reply));
+    connection(loop, 2, new RecordingProtocol(reply));
+    const [offset, length] = engine.put(0, 'hi');
+    loop.onBatch(
+      engine.batch([
+        [EV_DATA, 1, offset, length],
+        [EV_DATA, 2, offset, length],
+      ]),
+    );
+    assert.deepEqual(engine.calls, [], 'handed over, not performed, by onBatch');
+    assert.equal(engine.triples.at(-1), 2, 'the count is left in the cell after the triples');
+    engine.performOwed(loop);
+    assert.deepEqual(engine.calls, ['write(1)', 'write(2)']);
+    assert.equal(engine.triples.at(-1), 0);
+    assert.equal(callsBack, 0);
+    // A reply the kernel did not take whole is reported back.
+    engine.answerWrites(() => 7);
+    engine.dispatch(loop, engine.batch([[EV_DATA, 1, offset, length]]));
+    assert.equal(callsBack, 1);
+  });
+
+  it('a write from a microtask after the batch first performs the writes handed over', async () => {
+    const engine = new ScriptedEngine();
+    const loop = new NativeLoop(engine.binding);
+    const direct: string[] = [];
+    engine.binding.write = (id: number, data: Uint8Array) => {
+      engine.calls.push(`write(${id})`);
+      direct.push(Buffer.from(data).toString());
+      return 0;
+    };
+    connection(
+      loop,
+      1,
+      new RecordingProtocol({
+        onData: (_data, transport) => {
+          transport.write(Buffer.from('first'));
+          queueMicrotask(() => transport.write(Buffer.from('second')));
+        },
+      }),
+    );
+    const [offset, length] = engine.put(0, 'go');
+    loop.onBatch(engine.batch([[EV_DATA, 1, offset, length]]));
+    // The addon runs the microtasks before it performs what was handed over.
+    await null;
+    assert.deepEqual(engine.calls, ['write(1)', 'write(1)']);
+    assert.deepEqual(
+      engine.deferredBytes.map((bytes) => bytes.toString()),
+      ['first'],
+    );
+    assert.deepEqual(direct, ['second']);
+    assert.equal(engine.triples.at(-1), 0, 'nothing is left for the engine to perform twice');
+    engine.performOwed(loop);
+    assert.equal(engine.calls.length, 2);
   });
 
   it('a close, a shutdown or a large write in the batch first flushes what was deferred', () => {
@@ -301,7 +400,7 @@ describe('native loop: writes deferred to the end of a batch', () => {
       }),
     );
     const [offset, length] = engine.put(0, 'go');
-    loop.onBatch(engine.batch([[EV_DATA, 1, offset, length]]));
+    engine.dispatch(loop, engine.batch([[EV_DATA, 1, offset, length]]));
     assert.deepEqual(engine.calls, ['write(1)', 'write(1)', 'write(1)', 'close(1)']);
     // The first and the last were deferred; the large one went straight to the engine between.
     assert.deepEqual(
@@ -321,7 +420,7 @@ describe('native loop: writes deferred to the end of a batch', () => {
       new RecordingProtocol({ onData: (_data, transport) => transport.write(REPLY) }),
     );
     const [offset, length] = engine.put(0, 'hi');
-    loop.onBatch(engine.batch([[EV_DATA, 1, offset, length]]));
+    engine.dispatch(loop, engine.batch([[EV_DATA, 1, offset, length]]));
     assert.ok((await protocol.lost) instanceof ConnectionResetError);
     assert.deepEqual(grammarViolations(protocol.events), []);
   });
@@ -335,7 +434,7 @@ describe('native loop: writes deferred to the end of a batch', () => {
     });
     connection(loop, 1, protocol);
     const [offset, length] = engine.put(0, 'hi');
-    loop.onBatch(engine.batch([[EV_DATA, 1, offset, length]]));
+    engine.dispatch(loop, engine.batch([[EV_DATA, 1, offset, length]]));
     assert.deepEqual(protocol.kinds(), ['made', 'data', 'pause']);
   });
 
@@ -349,12 +448,13 @@ describe('native loop: writes deferred to the end of a batch', () => {
     });
     const { transport } = connection(loop, 1, protocol);
     const [offset, length] = engine.put(0, 'hi');
-    loop.onBatch(engine.batch([[EV_DATA, 1, offset, length]]));
+    engine.dispatch(loop, engine.batch([[EV_DATA, 1, offset, length]]));
     assert.equal(transport.getWriteBufferSize(), 100_000);
     // The engine flushed its queue (EV_WRITTEN 0) and then took the next reply whole: the
     // answer 0 needs no call back, the drain record resumes the protocol.
     answer = 0;
-    loop.onBatch(
+    engine.dispatch(
+      loop,
       engine.batch([
         [EV_DATA, 1, offset, length],
         [EV_WRITTEN, 1, 0],
