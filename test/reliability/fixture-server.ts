@@ -7,6 +7,7 @@
  * every scenario checks for.
  */
 import { writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LengthPrefixedCodec } from '../../src/codecs/length-prefixed-codec.js';
 import { LineCodec } from '../../src/codecs/line-codec.js';
@@ -14,6 +15,7 @@ import { createServer } from '../../src/create-server.js';
 import type { ServerOptions } from '../../src/options.js';
 import type { AnyProtocol } from '../../src/protocol.js';
 import type { ShutdownSummary } from '../../src/server.js';
+import type { Transport } from '../../src/transport.js';
 import type { FateRates, Framing } from './ledger.js';
 import { seededRandom } from './ledger.js';
 import {
@@ -90,6 +92,8 @@ const causes: Record<string, number> = {};
 const lost: Record<string, number> = {};
 const conns: ConnRecord[] = [];
 const live = new Set<ConnRecord>();
+/** Live transports, for the state dump of a shutdown that does not finish (see SIGTERM). */
+const open = new Set<Transport>();
 let made = 0;
 let lostTwice = 0;
 let maxBuffered = 0;
@@ -148,6 +152,12 @@ const options: ServerOptions = {
     ? {}
     : { writeStallTimeout: config.writeStallTimeout }),
   ...(config.maxWriteBuffer === undefined ? {} : { maxWriteBuffer: config.maxWriteBuffer }),
+  onConnection: (transport) => {
+    open.add(transport);
+  },
+  onConnectionLost: (transport) => {
+    open.delete(transport);
+  },
   onError: (error) => {
     bump(reported, errorKey(error));
     const cause = causeKey(error);
@@ -212,6 +222,25 @@ process.on('SIGUSR2', () => {
 process.once('SIGTERM', () => {
   const started = performance.now();
   const shutdownAt = Date.now();
+  // A shutdown still running 3 s after its drain deadline is stuck: say on stderr what is left
+  // open (the harness prints stderr when it has to kill the process).
+  const dump = setTimeout(
+    () => {
+      const lines = [`shutdown stuck: ${server.connectionCount()} connections left`];
+      for (const transport of [...open].slice(0, 20)) {
+        const socket = transport.getExtraInfo('socket') as Socket | undefined;
+        lines.push(
+          `closing=${transport.isClosing()} buffered=${transport.getWriteBufferSize()} ` +
+            `socket: destroyed=${socket?.destroyed} state=${socket?.readyState} ` +
+            `readableEnded=${socket?.readableEnded} writableFinished=${socket?.writableFinished} ` +
+            `flowing=${socket?.readableFlowing} writableLength=${socket?.writableLength}`,
+        );
+      }
+      process.stderr.write(`${lines.join('\n')}\n`);
+    },
+    (config.drainTimeout ?? 5000) + 3000,
+  );
+  dump.unref();
   void server.shutdown({ drainTimeout: config.drainTimeout ?? 5000 }).then((shutdown) => {
     clearInterval(sampler);
     writeFileSync(config.ledgerPath, summarize(shutdown, performance.now() - started, shutdownAt));
