@@ -143,7 +143,7 @@ interface RareState {
   fault: Error | undefined;
   /** Bytes of a read a BufferedProtocol has not taken yet because it paused reading. */
   pending: Uint8Array | undefined;
-  /** The owner's `now` when the write buffer last went over high (write-stall deadline). */
+  /** The owner's clock when the write buffer last went over high (write-stall deadline). */
   stalledSince: number;
 }
 

@@ -118,12 +118,12 @@ export async function interleave(
           }
           // The user share from /proc inside the measured window (see windowSampler), else over
           // the whole slice, connecting and closing included.
-          const inWindow = window.read(num(fields, 'connect_s'));
-          const user = inWindow?.user ?? after.user - before.user;
-          pool.userTicks += user;
-          pool.allTicks += user + (inWindow?.system ?? after.system - before.system);
-          pool.wholeUser += after.user - before.user;
-          pool.wholeAll += after.user - before.user + after.system - before.system;
+          const whole = { user: after.user - before.user, system: after.system - before.system };
+          const share = window.read(num(fields, 'connect_s')) ?? whole;
+          pool.userTicks += share.user;
+          pool.allTicks += share.user + share.system;
+          pool.wholeUser += whole.user;
+          pool.wholeAll += whole.user + whole.system;
           if (!server.alive) warnings.push(`interleaved: ${spec.label} died at C=${c}`);
         }
         console.log(

@@ -108,11 +108,12 @@ async function sweep(
       // loadgen's server_cpu_pct covers exactly the measured window; /proc gives the user share
       // of it: sampled inside the window where possible, else over the whole run (which also
       // covers connecting, the warm-up and closing), or the whole when it is missing.
-      const inWindow = window.read(num(fields, 'connect_s'));
-      const user = inWindow?.user ?? after.user - before.user;
-      const total = inWindow
-        ? inWindow.user + inWindow.system
-        : after.user - before.user + after.system - before.system;
+      const share = window.read(num(fields, 'connect_s')) ?? {
+        user: after.user - before.user,
+        system: after.system - before.system,
+      };
+      const user = share.user;
+      const total = share.user + share.system;
       const pct = num(fields, 'server_cpu_pct');
       const scale = (k.warmup + k.duration) / k.duration;
       const cpuUs =
